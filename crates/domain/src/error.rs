@@ -1,0 +1,299 @@
+//! The one error type of the domain layer.
+//!
+//! Privacy: no variant ever holds a whole ID or phone number. Rejected free text is echoed only
+//! through [`Echo`], which refuses anything that could be such a number.
+
+use std::fmt;
+
+/// A short, safe copy of rejected input, shown to the user so they can see what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Echo(Option<String>);
+
+impl Echo {
+    /// Inputs longer than this, or with this many digits, are not echoed: they might be an ID
+    /// or phone number typed into the wrong column.
+    const MAX_CHARS: usize = 16;
+    const MAX_DIGITS: usize = 4;
+
+    pub(crate) fn of(input: &str) -> Self {
+        let input = input.trim();
+        let digits = input.chars().filter(char::is_ascii_digit).count();
+        let safe = input.chars().count() <= Self::MAX_CHARS
+            && digits <= Self::MAX_DIGITS
+            && !input.chars().any(char::is_control);
+        Self(safe.then(|| input.to_owned()))
+    }
+}
+
+impl fmt::Display for Echo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(s) => write!(f, "“{s}”"),
+            None => f.write_str("(hidden)"),
+        }
+    }
+}
+
+/// What is wrong with a phone number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneProblem {
+    Empty,
+    NotDigits,
+    /// Starts with 1 but is not an 11-digit mobile with a second digit 3–9.
+    BadMobile {
+        digits: usize,
+    },
+    /// Starts with 0 but is not a 10–12 digit landline.
+    BadLandline {
+        digits: usize,
+    },
+    /// Starts with neither 1 (mobile) nor 0 (landline area code).
+    BadStart,
+}
+
+/// What is wrong with an area code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaCodeProblem {
+    NotDigits,
+    Length(usize),
+}
+
+/// What is wrong with a person's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameCharProblem {
+    Control,
+    Digit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message_en())]
+pub enum DomainError {
+    IdNumberLength {
+        found: usize,
+    },
+    /// `position` is 1-based.
+    IdNumberCharset {
+        position: usize,
+    },
+    IdNumberBirthDate,
+    IdNumberChecksum {
+        expected: char,
+        found: char,
+    },
+    IdNumberSequence {
+        found: u16,
+    },
+    Phone(PhoneProblem),
+    AreaCode(AreaCodeProblem),
+    AreaLevel(Echo),
+    AreaPath,
+    Relation(Echo),
+    ResidenceType(Echo),
+    Sensitivity(Echo),
+    PlaceKind(Echo),
+    TagCode,
+    NameEmpty,
+    NameTooLong {
+        found: usize,
+        max: usize,
+    },
+    NameInvalidChar(NameCharProblem),
+    Sex(Echo),
+    /// A date outside what the rule accepts (e.g. a birth year before 1880).
+    Date,
+}
+
+impl DomainError {
+    /// Stable machine code, safe to store and to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::IdNumberLength { .. } => "id_number.length",
+            Self::IdNumberCharset { .. } => "id_number.charset",
+            Self::IdNumberBirthDate => "id_number.birth_date",
+            Self::IdNumberChecksum { .. } => "id_number.checksum",
+            Self::IdNumberSequence { .. } => "id_number.sequence",
+            Self::Phone(_) => "phone.invalid",
+            Self::AreaCode(_) => "area_code.invalid",
+            Self::AreaLevel(_) => "area_level.invalid",
+            Self::AreaPath => "area_path.invalid",
+            Self::Relation(_) => "relation.invalid",
+            Self::ResidenceType(_) => "residence_type.invalid",
+            Self::Sensitivity(_) => "sensitivity.invalid",
+            Self::PlaceKind(_) => "place_kind.invalid",
+            Self::TagCode => "tag_code.invalid",
+            Self::NameEmpty => "name.empty",
+            Self::NameTooLong { .. } => "name.too_long",
+            Self::NameInvalidChar(_) => "name.invalid_char",
+            Self::Sex(_) => "sex.invalid",
+            Self::Date => "date.invalid",
+        }
+    }
+
+    pub fn message_zh(&self) -> String {
+        match self {
+            Self::IdNumberLength { found } => {
+                format!("身份证号应为 18 位（或旧版 15 位），实为 {found} 位")
+            }
+            Self::IdNumberCharset { position } => format!(
+                "身份证号第 {position} 位字符无效：前 17 位须为数字，第 18 位为数字或 X（旧版 15 位全为数字）"
+            ),
+            Self::IdNumberBirthDate => {
+                "身份证号中的出生日期不是有效日期（或早于 1880 年）".to_owned()
+            }
+            Self::IdNumberChecksum { expected, found } => {
+                format!("身份证号校验位错误：应为 {expected}，实为 {found}")
+            }
+            Self::IdNumberSequence { found } => {
+                format!("身份证顺序码应在 0–999 之间，实为 {found}")
+            }
+            Self::Phone(p) => match p {
+                PhoneProblem::Empty => "电话号码为空".to_owned(),
+                PhoneProblem::NotDigits => "电话号码含有数字以外的字符".to_owned(),
+                PhoneProblem::BadMobile { digits } => {
+                    format!("手机号应为 11 位、以 13–19 开头，实为 {digits} 位或第二位无效")
+                }
+                PhoneProblem::BadLandline { digits } => {
+                    format!("固定电话应为区号加号码共 10–12 位，实为 {digits} 位")
+                }
+                PhoneProblem::BadStart => "电话号码应以 1（手机）或 0（固话区号）开头".to_owned(),
+            },
+            Self::AreaCode(p) => match p {
+                AreaCodeProblem::NotDigits => "区划代码只能包含数字".to_owned(),
+                AreaCodeProblem::Length(n) => {
+                    format!("区划代码应为 6、9、12 或 15 位数字，实为 {n} 位")
+                }
+            },
+            Self::AreaLevel(e) => {
+                format!("未知的区域层级 {e}：应为 市、区/县、街道/乡镇、社区/村 或 网格")
+            }
+            Self::AreaPath => "区域路径格式无效，应形如 /1/5/9/".to_owned(),
+            Self::Relation(e) => format!("未知的与户主关系 {e}（GB/T 4761 代码或称谓）"),
+            Self::ResidenceType(e) => {
+                format!("未知的人口类型 {e}：应为 户籍、常住、流动 或 境外")
+            }
+            Self::Sensitivity(e) => {
+                format!("未知的标签类别 {e}：应为 关爱、管控、统战 或 健康")
+            }
+            Self::PlaceKind(e) => {
+                format!("未知的地点类型 {e}：应为 小区、楼栋、单元 或 户室")
+            }
+            Self::TagCode => "标签代码应为 2–40 个小写字母、数字或下划线，且以字母开头".to_owned(),
+            Self::NameEmpty => "姓名不能为空".to_owned(),
+            Self::NameTooLong { found, max } => {
+                format!("姓名过长：最多 {max} 个字，实为 {found} 个字")
+            }
+            Self::NameInvalidChar(NameCharProblem::Control) => "姓名含有控制字符".to_owned(),
+            Self::NameInvalidChar(NameCharProblem::Digit) => "姓名不能包含数字".to_owned(),
+            Self::Sex(e) => format!("未知的性别 {e}：应为 男、女 或代码 0/1/2/9"),
+            Self::Date => "日期无效或超出允许范围".to_owned(),
+        }
+    }
+
+    pub fn message_en(&self) -> String {
+        match self {
+            Self::IdNumberLength { found } => format!(
+                "ID number must have 18 characters (or 15 for the old format), found {found}"
+            ),
+            Self::IdNumberCharset { position } => format!(
+                "ID number character {position} is invalid: the first 17 must be digits and the \
+                 18th a digit or X (old 15-character numbers are all digits)"
+            ),
+            Self::IdNumberBirthDate => {
+                "ID number birth date is not a real date (or is before 1880)".to_owned()
+            }
+            Self::IdNumberChecksum { expected, found } => {
+                format!("ID number check character is wrong: expected {expected}, found {found}")
+            }
+            Self::IdNumberSequence { found } => {
+                format!("ID number sequence must be 0–999, found {found}")
+            }
+            Self::Phone(p) => match p {
+                PhoneProblem::Empty => "phone number is empty".to_owned(),
+                PhoneProblem::NotDigits => {
+                    "phone number contains characters other than digits".to_owned()
+                }
+                PhoneProblem::BadMobile { digits } => format!(
+                    "mobile number must have 11 digits starting 13–19, found {digits} digits \
+                     or an invalid second digit"
+                ),
+                PhoneProblem::BadLandline { digits } => format!(
+                    "landline number must have 10–12 digits including the area code, found {digits}"
+                ),
+                PhoneProblem::BadStart => {
+                    "phone number must start with 1 (mobile) or 0 (landline area code)".to_owned()
+                }
+            },
+            Self::AreaCode(p) => match p {
+                AreaCodeProblem::NotDigits => "area code must contain digits only".to_owned(),
+                AreaCodeProblem::Length(n) => {
+                    format!("area code must have 6, 9, 12 or 15 digits, found {n}")
+                }
+            },
+            Self::AreaLevel(e) => format!(
+                "unknown area level {e}: expected city, district, subdistrict, community or grid"
+            ),
+            Self::AreaPath => "area path is malformed; expected a form like /1/5/9/".to_owned(),
+            Self::Relation(e) => {
+                format!("unknown relation to householder {e} (GB/T 4761 code or term)")
+            }
+            Self::ResidenceType(e) => format!(
+                "unknown residence type {e}: expected registered, permanent, migrant or foreign"
+            ),
+            Self::Sensitivity(e) => format!(
+                "unknown tag sensitivity {e}: expected care, control, united_front or health"
+            ),
+            Self::PlaceKind(e) => {
+                format!("unknown place kind {e}: expected compound, building, unit or dwelling")
+            }
+            Self::TagCode => "tag code must be 2–40 lower-case letters, digits or underscores, \
+                              starting with a letter"
+                .to_owned(),
+            Self::NameEmpty => "name is empty".to_owned(),
+            Self::NameTooLong { found, max } => {
+                format!("name is too long: at most {max} characters, found {found}")
+            }
+            Self::NameInvalidChar(NameCharProblem::Control) => {
+                "name contains a control character".to_owned()
+            }
+            Self::NameInvalidChar(NameCharProblem::Digit) => "name contains a digit".to_owned(),
+            Self::Sex(e) => {
+                format!("unknown sex {e}: expected male, female or code 0/1/2/9")
+            }
+            Self::Date => "date is invalid or out of the accepted range".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_hides_number_like_input() {
+        assert_eq!(Echo::of(" 配偶 ").to_string(), "“配偶”");
+        assert_eq!(Echo::of("13912345678").to_string(), "(hidden)");
+        assert_eq!(
+            Echo::of("a very long piece of free text").to_string(),
+            "(hidden)"
+        );
+    }
+
+    #[test]
+    fn display_is_english_message() {
+        let e = DomainError::IdNumberChecksum {
+            expected: '8',
+            found: '1',
+        };
+        assert_eq!(
+            e.to_string(),
+            "ID number check character is wrong: expected 8, found 1"
+        );
+        assert_eq!(e.message_zh(), "身份证号校验位错误：应为 8，实为 1");
+        assert_eq!(e.code(), "id_number.checksum");
+        let e = DomainError::IdNumberLength { found: 17 };
+        assert_eq!(
+            e.message_zh(),
+            "身份证号应为 18 位（或旧版 15 位），实为 17 位"
+        );
+    }
+}

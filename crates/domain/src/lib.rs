@@ -1,0 +1,28 @@
+//! Domain types and rules of Wangge: codes, ID numbers, phones, scopes, names. No I/O.
+//!
+//! Values are parsed, not validated: every type here can only be built from input that passed
+//! its rules, so holding one is proof of validity.
+
+pub mod area;
+pub mod error;
+pub mod id_number;
+pub mod name;
+pub mod phone;
+pub mod place;
+pub mod relation;
+pub mod residence;
+pub mod scope;
+pub mod sex;
+pub mod tag;
+
+pub use area::{AreaCode, AreaLevel, AreaPath};
+pub use error::DomainError;
+pub use id_number::IdNumber;
+pub use name::{PersonName, normalize_query};
+pub use phone::PhoneNumber;
+pub use place::{PlaceKind, standard_address};
+pub use relation::Relation;
+pub use residence::ResidenceType;
+pub use scope::Scope;
+pub use sex::Sex;
+pub use tag::{BUILTIN_TAGS, BuiltinTag, Sensitivity, TagCode, TagSubject};

@@ -1,0 +1,46 @@
+//! The one place where a caller's scope becomes SQL. Every scoped query in the store builds its
+//! area filter here; nothing else writes an area condition.
+
+use wangge_domain::{AreaPath, Scope};
+
+use crate::db::Value;
+
+/// `column` lies inside one of the scope's subtrees: one indexed range per root. An empty scope
+/// yields a condition that is never true (default deny).
+pub(crate) fn within(column: &str, scope: &Scope, params: &mut Vec<Value>) -> String {
+    if scope.is_everything() {
+        return "1 = 1".to_owned();
+    }
+    if scope.is_empty() {
+        return "1 = 0".to_owned();
+    }
+    let parts: Vec<String> = scope
+        .roots()
+        .iter()
+        .map(|root| {
+            let (lo, hi) = root.range();
+            params.push(Value::Text(lo));
+            params.push(Value::Text(hi));
+            format!("({column} >= ? AND {column} < ?)")
+        })
+        .collect();
+    format!("({})", parts.join(" OR "))
+}
+
+/// `column` is inside the scope or is an ancestor of one of its roots: structural containers
+/// (areas, compounds) above a user's scope are visible so they can navigate down to it.
+pub(crate) fn within_or_above(column: &str, scope: &Scope, params: &mut Vec<Value>) -> String {
+    if scope.is_empty() {
+        return "1 = 0".to_owned();
+    }
+    let mut above: Vec<AreaPath> = scope.roots().iter().flat_map(|r| r.ancestors()).collect();
+    above.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    above.dedup();
+    let inside = within(column, scope, params);
+    if above.is_empty() {
+        return inside;
+    }
+    let marks = vec!["?"; above.len()].join(", ");
+    params.extend(above.into_iter().map(|p| Value::Text(p.as_str().to_owned())));
+    format!("({inside} OR {column} IN ({marks}))")
+}
