@@ -8,20 +8,13 @@ use rand_chacha::ChaCha8Rng;
 use wangge_domain::{AreaCode, AreaLevel};
 
 use crate::DemoArea;
+use crate::districts::{DISTRICTS, District};
 use crate::names::PLACE_STEMS;
 
 /// Residents one grid is planned for: 400 households × ≈ 2.6 persons.
 pub const RESIDENTS_PER_GRID: u64 = 1_040;
 /// One more district is opened per this many residents, so 5 M uses all nine.
 const RESIDENTS_PER_DISTRICT: u64 = 560_000;
-
-pub(crate) struct District {
-    pub code: &'static str,
-    pub name: &'static str,
-    /// West, south, east, north (degrees, WGS-84), near the real location.
-    pub rect: Rect,
-    pub subdistricts: &'static [&'static str],
-}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Rect {
@@ -53,7 +46,11 @@ impl Rect {
         let h = self.north - self.south;
         let w = self.east - self.west;
         let edge = |from: f64, span: f64, i: usize, k: usize, last: f64| {
-            if i == k { last } else { from + span * i as f64 / k as f64 }
+            if i == k {
+                last
+            } else {
+                from + span * i as f64 / k as f64
+            }
         };
         for r in 0..rows {
             let k = n / rows + usize::from(r < n % rows);
@@ -62,84 +59,17 @@ impl Rect {
             for c in 0..k {
                 let west = edge(self.west, w, c, k, self.east);
                 let east = edge(self.west, w, c + 1, k, self.east);
-                out.push(Rect { west, south, east, north });
+                out.push(Rect {
+                    west,
+                    south,
+                    east,
+                    north,
+                });
             }
         }
         out
     }
 }
-
-pub(crate) const DISTRICTS: &[District] = &[
-    District {
-        code: "140109",
-        name: "万柏林区",
-        rect: Rect { west: 112.43, south: 37.84, east: 112.53, north: 37.90 },
-        subdistricts: &[
-            "千峰街道", "下元街道", "和平街道", "万柏林街道", "杜儿坪街道", "白家庄街道",
-            "南寒街道", "东社街道", "小井峪街道", "神堂沟街道", "西铭街道", "化客头街道",
-        ],
-    },
-    District {
-        code: "140105",
-        name: "小店区",
-        rect: Rect { west: 112.53, south: 37.70, east: 112.65, north: 37.82 },
-        subdistricts: &[
-            "坞城街道", "营盘街道", "北营街道", "平阳路街道", "黄陵街道", "亲贤街道",
-            "龙城街道", "小店街道", "太榆路街道",
-        ],
-    },
-    District {
-        code: "140106",
-        name: "迎泽区",
-        rect: Rect { west: 112.55, south: 37.82, east: 112.65, north: 37.87 },
-        subdistricts: &[
-            "柳巷街道", "文庙街道", "庙前街道", "迎泽街道", "桥东街道", "老军营街道",
-            "郝庄街道", "桃园街道",
-        ],
-    },
-    District {
-        code: "140107",
-        name: "杏花岭区",
-        rect: Rect { west: 112.55, south: 37.87, east: 112.65, north: 37.93 },
-        subdistricts: &[
-            "巨轮街道", "三桥街道", "杏花岭街道", "坝陵桥街道", "大东关街道",
-            "职工新村街道", "敦化坊街道", "鼓楼街道", "涧河街道", "杨家峪街道",
-        ],
-    },
-    District {
-        code: "140108",
-        name: "尖草坪区",
-        rect: Rect { west: 112.45, south: 37.93, east: 112.58, north: 38.02 },
-        subdistricts: &[
-            "尖草坪街道", "光社街道", "上兰街道", "南寨街道", "迎新街街道", "古城街道",
-            "汇丰街道", "新城街道",
-        ],
-    },
-    District {
-        code: "140110",
-        name: "晋源区",
-        rect: Rect { west: 112.40, south: 37.68, east: 112.50, north: 37.80 },
-        subdistricts: &["义井街道", "罗城街道", "晋源街道", "金胜街道", "晋祠街道"],
-    },
-    District {
-        code: "140121",
-        name: "清徐县",
-        rect: Rect { west: 112.30, south: 37.60, east: 112.45, north: 37.67 },
-        subdistricts: &["清源街道", "徐沟街道", "东于街道", "孟封街道"],
-    },
-    District {
-        code: "140122",
-        name: "阳曲县",
-        rect: Rect { west: 112.55, south: 38.02, east: 112.75, north: 38.10 },
-        subdistricts: &["黄寨街道", "大盂街道", "东黄水街道"],
-    },
-    District {
-        code: "140181",
-        name: "古交市",
-        rect: Rect { west: 112.30, south: 37.86, east: 112.38, north: 37.94 },
-        subdistricts: &["东曲街道", "西曲街道", "桃园街道", "屯兰街道", "河口街道"],
-    },
-];
 
 /// Grids the plan will contain for `residents`.
 pub(crate) fn grid_total(residents: u64) -> usize {
@@ -148,7 +78,9 @@ pub(crate) fn grid_total(residents: u64) -> usize {
 
 /// Split `total` into `parts` near-equal sizes (earlier parts take the remainder).
 pub(crate) fn split(total: usize, parts: usize) -> Vec<usize> {
-    (0..parts).map(|i| total / parts + usize::from(i < total % parts)).collect()
+    (0..parts)
+        .map(|i| total / parts + usize::from(i < total % parts))
+        .collect()
 }
 
 /// Nudge an even split so neighbours differ a little, staying within `lo..=hi`.
@@ -302,13 +234,24 @@ mod tests {
 
     #[test]
     fn tiles_cover_exactly() {
-        let r = Rect { west: 0.0, south: 0.0, east: 3.0, north: 2.0 };
+        let r = Rect {
+            west: 0.0,
+            south: 0.0,
+            east: 3.0,
+            north: 2.0,
+        };
         for n in 1..30 {
             let t = r.tile(n);
             assert_eq!(t.len(), n);
-            let area: f64 = t.iter().map(|c| (c.east - c.west) * (c.north - c.south)).sum();
+            let area: f64 = t
+                .iter()
+                .map(|c| (c.east - c.west) * (c.north - c.south))
+                .sum();
             assert!((area - 6.0).abs() < 1e-9);
-            assert!(t.iter().all(|c| c.west >= 0.0 && c.east <= 3.0 && c.south >= 0.0));
+            assert!(
+                t.iter()
+                    .all(|c| c.west >= 0.0 && c.east <= 3.0 && c.south >= 0.0)
+            );
         }
     }
 
@@ -325,7 +268,11 @@ mod tests {
             for a in &areas {
                 match a.level {
                     AreaLevel::Community => {
-                        assert!((5..=10).contains(&kids(AreaLevel::Grid, &a.code)), "{}", a.name)
+                        assert!(
+                            (5..=10).contains(&kids(AreaLevel::Grid, &a.code)),
+                            "{}",
+                            a.name
+                        )
                     }
                     AreaLevel::Subdistrict => {
                         let n = kids(AreaLevel::Community, &a.code);

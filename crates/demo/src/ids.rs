@@ -49,7 +49,10 @@ pub(crate) struct IdAllocator {
 impl IdAllocator {
     pub(crate) fn new(today: Date) -> Self {
         let base_day = today.to_julian_day() - YEARS * 366;
-        Self { base_day, counters: vec![0; ORIGINS.len() * DAYS * 2] }
+        Self {
+            base_day,
+            counters: vec![0; ORIGINS.len() * DAYS * 2],
+        }
     }
 
     /// Allocate a fresh ID for a person of `origin` born on `birth` (may move the date earlier
@@ -125,8 +128,9 @@ mod tests {
 
     #[test]
     fn phones_are_distinct_per_key() {
-        let set: BTreeSet<_> =
-            (1..5_000u64).map(|k| phone_for(k, 0).as_str().to_owned()).collect();
+        let set: BTreeSet<_> = (1..5_000u64)
+            .map(|k| phone_for(k, 0).as_str().to_owned())
+            .collect();
         assert_eq!(set.len(), 4_999);
     }
 }

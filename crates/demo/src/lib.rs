@@ -10,6 +10,8 @@
 //! are shared exactly among them, so the person total equals `residents`.
 
 mod areas;
+mod districts;
+mod family;
 mod household;
 mod ids;
 mod names;
@@ -39,7 +41,11 @@ pub struct DemoConfig {
 impl DemoConfig {
     /// The default demo (50,000 residents, seed 1) as of `today`.
     pub fn new(today: Date) -> Self {
-        Self { residents: DEFAULT_RESIDENTS, seed: 1, today }
+        Self {
+            residents: DEFAULT_RESIDENTS,
+            seed: 1,
+            today,
+        }
     }
 }
 
@@ -139,7 +145,7 @@ impl Demo {
         for (i, a) in areas.iter().enumerate() {
             match a.level {
                 AreaLevel::District => {
-                    district = areas::DISTRICTS
+                    district = districts::DISTRICTS
                         .iter()
                         .position(|d| d.code == a.code.as_str())
                         .expect("planned from the list");
@@ -162,12 +168,18 @@ impl Demo {
             g.persons = cfg.residents / n + u64::from((i as u64) < cfg.residents % n);
         }
         // Every code GB/T 4761 defines fits a u8 index; invalid ones are never produced.
-        let relations = (0..=99u8).map(|c| Relation::from_code(c).unwrap_or_else(|_| fallback())).collect();
+        let relations = (0..=99u8)
+            .map(|c| Relation::from_code(c).unwrap_or_else(|_| fallback()))
+            .collect();
         Demo {
             rng: ChaCha8Rng::seed_from_u64(cfg.seed),
             ids: ids::IdAllocator::new(cfg.today),
             names: names::NameTables::new(),
-            keys: places::Keys { place: 1, household: 1, person: 1 },
+            keys: places::Keys {
+                place: 1,
+                household: 1,
+                person: 1,
+            },
             cfg,
             areas,
             grids,
@@ -220,7 +232,10 @@ impl Demo {
         for (draft, dwelling) in drafts.iter().zip(homes) {
             let hkey = self.keys.household;
             self.keys.household += 1;
-            batch.households.push(DemoHousehold { key: hkey, dwelling });
+            batch.households.push(DemoHousehold {
+                key: hkey,
+                dwelling,
+            });
             let first_person = self.keys.person;
             for m in &draft.members {
                 let key = self.keys.person;
@@ -236,7 +251,12 @@ impl Demo {
                 let phone = (rng.random_range(0..1_000_000u32) < phone_ppm)
                     .then(|| ids::phone_for(key, rng.random()));
                 let name = PersonName::parse(&m.name).expect("generated names are valid");
-                batch.persons.push(DemoPerson { key, name, id_number, phone });
+                batch.persons.push(DemoPerson {
+                    key,
+                    name,
+                    id_number,
+                    phone,
+                });
                 batch.members.push(DemoMember {
                     household: hkey,
                     person: key,

@@ -32,7 +32,12 @@ impl CompoundNamer {
         while gcd(mul, space) != 1 {
             mul += 1;
         }
-        Self { i: 0, mul, add: rng.random_range(0..space), used: BTreeSet::new() }
+        Self {
+            i: 0,
+            mul,
+            add: rng.random_range(0..space),
+            used: BTreeSet::new(),
+        }
     }
 
     /// The next unused name; `prefer` (e.g. "西矿街小区", named after the community) first.
@@ -118,9 +123,24 @@ pub(crate) fn build(
             floor: None,
         });
         let (floors, (umin, umax)) = style(rng);
+        let last = c + 1 == compounds;
         let mut number = 0;
         while dwellings.len() < target {
             number += 1;
+            let left = target - dwellings.len();
+            let per_unit = floors as usize * 2;
+            let mut units = rng.random_range(umin..=umax) as usize;
+            let mut storeys = floors;
+            if last {
+                // The grid's last building takes only whole units that are still needed, and
+                // the very last one is a low block sized to the remainder: vacancy stays at
+                // the drawn 5–8% instead of growing by a tower's unit.
+                units = units.min(left / per_unit);
+                if units == 0 {
+                    units = 1;
+                    storeys = left.div_ceil(2) as i32;
+                }
+            }
             let building = key(keys);
             places.push(DemoPlace {
                 key: building,
@@ -129,7 +149,6 @@ pub(crate) fn build(
                 label: number.to_string(),
                 floor: None,
             });
-            let units = rng.random_range(umin..=umax);
             for u in 1..=units {
                 if dwellings.len() >= target {
                     break;
@@ -142,7 +161,7 @@ pub(crate) fn build(
                     label: u.to_string(),
                     floor: None,
                 });
-                for floor in 1..=floors {
+                for floor in 1..=storeys {
                     for n in 1..=2 {
                         let d = key(keys);
                         places.push(DemoPlace {

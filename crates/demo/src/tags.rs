@@ -24,7 +24,12 @@ fn at_age(m: &MemberDraft, age: i32) -> Date {
 }
 
 fn person(tag_code: &'static str, key: u64, since: Date) -> DemoTag {
-    DemoTag { tag_code, person: Some(key), household: None, since }
+    DemoTag {
+        tag_code,
+        person: Some(key),
+        household: None,
+        since,
+    }
 }
 
 /// Push the tags of one household. `first_person` is the key of its first member (members get
@@ -56,23 +61,39 @@ pub(crate) fn tag_household(
         let age = m.age;
         let adult = age >= 18;
         if age >= 70 && hit(rng, 120_000) {
-            out.push(person("elderly_party_member", key, recent(rng, today, 10, at_age(m, 70))));
+            out.push(person(
+                "elderly_party_member",
+                key,
+                recent(rng, today, 10, at_age(m, 70)),
+            ));
         }
         if lone_elder && hit(rng, 600_000) {
-            out.push(person("elderly_living_alone", key, recent(rng, today, 8, at_age(m, 65))));
+            out.push(person(
+                "elderly_living_alone",
+                key,
+                recent(rng, today, 8, at_age(m, 65)),
+            ));
         }
         if empty_nest {
-            out.push(person("empty_nest_elderly", key, recent(rng, today, 10, at_age(m, 60))));
+            out.push(person(
+                "empty_nest_elderly",
+                key,
+                recent(rng, today, 10, at_age(m, 60)),
+            ));
         }
         // About 6% overall, concentrated among the old.
         let disabled_ppm = match age {
-            ..18 => 12_000,
-            18..60 => 38_000,
+            ..18 => 15_000,
+            18..60 => 42_000,
             60..75 => 120_000,
             _ => 220_000,
         };
         if hit(rng, disabled_ppm) {
-            out.push(person("disabled", key, recent(rng, today, age.min(30), m.birth)));
+            out.push(person(
+                "disabled",
+                key,
+                recent(rng, today, age.min(30), m.birth),
+            ));
         }
         if hit(rng, if age >= 60 { 35_000 } else { 4_000 }) {
             // Monitoring is a current episode, started within the last half year.
@@ -80,14 +101,22 @@ pub(crate) fn tag_household(
             out.push(person("home_health_monitoring", key, d.max(m.birth)));
         }
         if hit(rng, 3_000) {
-            out.push(person("returned_overseas_chinese", key, recent(rng, today, 20, m.birth)));
+            out.push(person(
+                "returned_overseas_chinese",
+                key,
+                recent(rng, today, 20, m.birth),
+            ));
         }
         if age >= 30 && hit(rng, 600) {
             let since = recent(rng, today, 15, at_age(m, 30));
             out.push(person("non_party_representative", key, since));
         }
         if (25..=55).contains(&age) && hit(rng, 3_000) {
-            out.push(person("new_social_strata", key, recent(rng, today, 10, at_age(m, 25))));
+            out.push(person(
+                "new_social_strata",
+                key,
+                recent(rng, today, 10, at_age(m, 25)),
+            ));
         }
         if (25..=70).contains(&age) && hit(rng, 2_500) {
             let since = recent(rng, today, 15, at_age(m, 25));
@@ -100,13 +129,25 @@ pub(crate) fn tag_household(
         }
         let skipped = h.shape == Shape::SkippedGeneration && matches!(m.kin, Kin::Grandchild(_));
         if age < 16 && skipped && hit(rng, 100_000) {
-            out.push(person("left_behind_child", key, recent(rng, today, 3, m.birth)));
+            out.push(person(
+                "left_behind_child",
+                key,
+                recent(rng, today, 3, m.birth),
+            ));
         }
         if adult && age <= 70 && hit(rng, 250) {
-            out.push(person("community_correction", key, recent(rng, today, 2, at_age(m, 18))));
+            out.push(person(
+                "community_correction",
+                key,
+                recent(rng, today, 2, at_age(m, 18)),
+            ));
         }
         if (22..=75).contains(&age) && hit(rng, 400) {
-            out.push(person("released_prisoner", key, recent(rng, today, 5, at_age(m, 22))));
+            out.push(person(
+                "released_prisoner",
+                key,
+                recent(rng, today, 5, at_age(m, 22)),
+            ));
         }
         if age >= 16 && hit(rng, 4_800) {
             let since = recent(rng, today, 15, at_age(m, 16));

@@ -1,1 +1,14 @@
-//! services
+//! Use cases over the store: registry upkeep with its rules, area import, the demo city.
+//! Inputs arrive parsed into domain types; what needs the database to check (parents, levels,
+//! duplicates, scope) is checked here.
+
+pub mod areas_import;
+pub mod clock;
+pub mod demo;
+mod error;
+pub mod registry;
+pub mod storage;
+
+pub use clock::Clock;
+pub use error::{FieldError, Result, ServiceError};
+pub use registry::Registry;

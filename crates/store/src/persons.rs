@@ -7,6 +7,7 @@ use wangge_domain::{AreaPath, IdNumber, PersonName, PhoneNumber, ResidenceType, 
 
 use crate::crypto::Field;
 use crate::db::{DbRow, Tx, Value};
+use crate::households::{NewMember, insert_member};
 use crate::page::{Cursor, Page, PageRequest};
 use crate::scope_sql::within;
 use crate::{Store, StoreError, now, params};
@@ -34,8 +35,18 @@ pub struct NewPerson {
     pub phone: Option<PhoneNumber>,
     pub sex: Sex,
     pub birth_date: Option<Date>,
-    /// The grid the person lives in.
-    pub area_id: i64,
+    /// The grid the person lives in; taken from the household when joining one.
+    pub area_id: Option<i64>,
+    /// A household the person joins in the same transaction.
+    pub joining: Option<Joining>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Joining {
+    pub household_id: i64,
+    pub relation: wangge_domain::Relation,
+    pub residence_type: ResidenceType,
+    pub started_on: Date,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -354,7 +365,19 @@ pub(crate) async fn insert_person(
     scope: &Scope,
     new: &NewPerson,
 ) -> Result<i64, StoreError> {
-    let mut p = params![new.area_id];
+    let area_id = match &new.joining {
+        Some(j) => {
+            let mut p = params![j.household_id];
+            let inside = within("area_path", scope, &mut p);
+            tx.query_opt(&format!("SELECT area_id FROM households WHERE id = ? AND {inside}"), &p, |r| {
+                r.int(0)
+            })
+            .await?
+            .ok_or(StoreError::NotFound)?
+        }
+        None => new.area_id.ok_or(StoreError::NotFound)?,
+    };
+    let mut p = params![area_id];
     let inside = within("path", scope, &mut p);
     let path = tx
         .query_opt(
@@ -387,7 +410,7 @@ pub(crate) async fn insert_person(
                 ph_m,
                 ph_t,
                 city_id,
-                new.area_id,
+                area_id,
                 area_path.as_str(),
                 t,
                 t
@@ -395,6 +418,15 @@ pub(crate) async fn insert_person(
         )
         .await?;
     insert_search_keys(tx, id, &new.name, area_path.as_str()).await?;
+    if let Some(j) = &new.joining {
+        let member = NewMember {
+            person_id: id,
+            relation: j.relation,
+            residence_type: j.residence_type,
+            started_on: j.started_on,
+        };
+        insert_member(tx, scope, j.household_id, &member).await?;
+    }
     Ok(id)
 }
 

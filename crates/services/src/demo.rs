@@ -1,0 +1,224 @@
+//! Loads the synthetic demo city (crate `wangge-demo`) into a store through the bulk path: the
+//! same sealing and search keys as single-row writes, in large transactions.
+
+use std::collections::HashMap;
+
+use wangge_demo::{Demo, DemoConfig, GridBatch};
+use wangge_domain::{AreaPath, PlaceKind, Scope, standard_address};
+use wangge_store::bulk::{BulkBatch, BulkHousehold, BulkMember, BulkPerson, BulkPlace, BulkTagAssignment, MaxIds};
+use wangge_store::areas::NewArea;
+use wangge_store::{Store, StoreError};
+
+use crate::{Result, ServiceError};
+
+/// Persons per bulk transaction: large enough to amortize commits, small enough to bound memory.
+const BATCH_PERSONS: usize = 50_000;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DemoProgress {
+    pub grids_done: usize,
+    pub grids_total: usize,
+    pub persons: u64,
+    pub households: u64,
+}
+
+struct AreaInfo {
+    id: i64,
+    path: AreaPath,
+    /// City … community names, for standard addresses.
+    names: Vec<String>,
+}
+
+/// Builds the demo city into an empty store.
+pub async fn load_demo(
+    store: &Store,
+    cfg: DemoConfig,
+    mut progress: impl FnMut(DemoProgress),
+) -> Result<DemoProgress> {
+    if store.max_ids().await?.person > 0 || !store.root_paths().await?.is_empty() {
+        return Err(ServiceError::conflict(
+            "demo.store_not_empty",
+            "存储中已有数据；演示城市只能建在空的存储中",
+            "The store already holds data; the demo city is built only into an empty store",
+        ));
+    }
+    let mut demo = Demo::new(cfg);
+    let scope = Scope::everything();
+    let rows: Vec<(NewArea, Option<wangge_domain::AreaCode>)> = demo
+        .areas()
+        .iter()
+        .map(|a| {
+            let boundary = a.polygon.as_ref().map(|ring| {
+                let coords: Vec<[f64; 2]> = ring.iter().map(|(lon, lat)| [*lon, *lat]).collect();
+                serde_json::json!({"type": "Polygon", "coordinates": [coords]}).to_string()
+            });
+            (
+                NewArea {
+                    code: a.code.clone(),
+                    name: a.name.clone(),
+                    level: a.level,
+                    parent_id: None,
+                    boundary,
+                },
+                a.parent_code.clone(),
+            )
+        })
+        .collect();
+    store.create_area_tree(&scope, &rows).await?;
+    let mut areas: HashMap<String, AreaInfo> = HashMap::new();
+    for a in demo.areas() {
+        let stored = store.area_by_code(&scope, &a.code).await?;
+        let mut names = match &a.parent_code {
+            Some(pc) => areas.get(pc.as_str()).map(|p| p.names.clone()).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        if a.level != wangge_domain::AreaLevel::Grid {
+            names.push(a.name.clone());
+        }
+        areas.insert(
+            a.code.as_str().to_owned(),
+            AreaInfo {
+                id: stored.id,
+                path: stored.path,
+                names,
+            },
+        );
+    }
+    let tags: HashMap<String, i64> = store
+        .tags()
+        .await?
+        .into_iter()
+        .map(|t| (t.code.as_str().to_owned(), t.id))
+        .collect();
+    let base = store.max_ids().await?;
+    let mut p = DemoProgress {
+        grids_total: demo.grid_count(),
+        ..DemoProgress::default()
+    };
+    let mut batch = BulkBatch::default();
+    while let Some(grid) = demo.next_grid() {
+        p.persons += grid.persons.len() as u64;
+        p.households += grid.households.len() as u64;
+        append(&mut batch, grid, &areas, &tags, base)?;
+        p.grids_done += 1;
+        if batch.persons.len() >= BATCH_PERSONS {
+            store.bulk_load(std::mem::take(&mut batch)).await?;
+            progress(p);
+        }
+    }
+    store.bulk_load(batch).await?;
+    store.finish_bulk_load().await?;
+    progress(p);
+    Ok(p)
+}
+
+fn key(base: i64, k: u64) -> i64 {
+    base + k as i64
+}
+
+fn append(
+    batch: &mut BulkBatch,
+    grid: GridBatch,
+    areas: &HashMap<String, AreaInfo>,
+    tags: &HashMap<String, i64>,
+    base: MaxIds,
+) -> Result<()> {
+    let area = areas
+        .get(grid.grid_code.as_str())
+        .ok_or_else(|| ServiceError::Store(StoreError::Decode("demo grid without an area".into())))?;
+    let names: Vec<&str> = area.names.iter().map(String::as_str).collect();
+    let mut labels: HashMap<u64, (PlaceKind, String, Option<u64>)> = HashMap::new();
+    for pl in grid.places {
+        labels.insert(pl.key, (pl.kind, pl.label.clone(), pl.parent));
+        let chain = place_chain(&labels, pl.key);
+        let find = |k: PlaceKind| chain.iter().find(|(ck, _)| *ck == k).map(|(_, l)| l.as_str());
+        let address = standard_address(
+            &names,
+            find(PlaceKind::Compound).unwrap_or(""),
+            find(PlaceKind::Building),
+            find(PlaceKind::Unit),
+            find(PlaceKind::Dwelling),
+        );
+        batch.places.push(BulkPlace {
+            id: key(base.place, pl.key),
+            kind: pl.kind,
+            parent_id: pl.parent.map(|k| key(base.place, k)),
+            area_id: area.id,
+            area_path: area.path.clone(),
+            label: pl.label,
+            floor: pl.floor.map(i64::from),
+            address,
+        });
+    }
+    for h in grid.households {
+        batch.households.push(BulkHousehold {
+            id: key(base.household, h.key),
+            dwelling_id: Some(key(base.place, h.dwelling)),
+            area_id: area.id,
+            area_path: area.path.clone(),
+            started_on: grid
+                .members
+                .iter()
+                .filter(|m| m.household == h.key)
+                .map(|m| m.since)
+                .min()
+                .unwrap_or(time::Date::MIN),
+        });
+    }
+    let membership: HashMap<u64, (u64, wangge_domain::ResidenceType)> =
+        grid.members.iter().map(|m| (m.person, (m.household, m.residence))).collect();
+    for person in grid.persons {
+        let current = membership.get(&person.key);
+        batch.persons.push(BulkPerson {
+            id: key(base.person, person.key),
+            sex: person.id_number.sex(),
+            birth_date: Some(person.id_number.birth_date()),
+            name: person.name,
+            id_number: Some(person.id_number),
+            phone: person.phone,
+            residence_type: current.map(|c| c.1),
+            household_id: current.map(|c| key(base.household, c.0)),
+            area_id: area.id,
+            area_path: area.path.clone(),
+        });
+    }
+    for m in grid.members {
+        batch.members.push(BulkMember {
+            household_id: key(base.household, m.household),
+            person_id: key(base.person, m.person),
+            relation: m.relation,
+            residence_type: m.residence,
+            started_on: m.since,
+            area_path: area.path.clone(),
+        });
+    }
+    for t in grid.tags {
+        let tag_id = *tags
+            .get(t.tag_code)
+            .ok_or_else(|| ServiceError::Store(StoreError::Decode(format!("unknown demo tag {}", t.tag_code))))?;
+        batch.tags.push(BulkTagAssignment {
+            tag_id,
+            person_id: t.person.map(|k| key(base.person, k)),
+            household_id: t.household.map(|k| key(base.household, k)),
+            area_path: area.path.clone(),
+            started_on: t.since,
+        });
+    }
+    Ok(())
+}
+
+/// Labels from this place up to its compound.
+fn place_chain(labels: &HashMap<u64, (PlaceKind, String, Option<u64>)>, start: u64) -> Vec<(PlaceKind, String)> {
+    let mut out = Vec::new();
+    let mut at = Some(start);
+    while let Some(k) = at {
+        match labels.get(&k) {
+            Some((kind, label, parent)) => {
+                out.push((*kind, label.clone()));
+                at = *parent;
+            }
+            None => break,
+        }
+    }
+    out
+}

@@ -1,0 +1,31 @@
+//! The registry: areas, places, households, persons, tags.
+
+mod areas;
+pub mod boundary;
+mod households;
+mod persons;
+mod places;
+mod tags;
+
+pub use areas::{CreateArea, check_area_against_parent};
+pub use households::{AddMember, CreateHousehold};
+pub use persons::{CreatePerson, PersonListQuery, SearchKind, SearchResult};
+pub use places::CreatePlace;
+pub use tags::AssignTag;
+
+use wangge_store::Store;
+
+use crate::Clock;
+
+/// Registry use cases. Every method takes the caller's scope and passes it to the store.
+#[derive(Clone)]
+pub struct Registry {
+    pub store: Store,
+    pub clock: Clock,
+}
+
+impl Registry {
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Registry { store, clock }
+    }
+}
