@@ -1,1 +1,248 @@
-fn main() {}
+//! `wangge`: one binary for serving, migrating, the demo city, imports and benchmarks.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use wangge_domain::Scope;
+use wangge_services::storage::{StorageConfig, open_store};
+use wangge_services::{Clock, Registry, ServiceError};
+
+#[derive(Parser)]
+#[command(name = "wangge", version, about = "全科网格 community grid governance")]
+struct Cli {
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct StorageArgs {
+    /// Directory for the embedded SQLite store and the key file.
+    #[arg(
+        long,
+        global = true,
+        env = "WANGGE_DATA_DIR",
+        default_value = "./wangge-data"
+    )]
+    data_dir: PathBuf,
+    /// Use PostgreSQL instead of the embedded store, e.g. postgres://user@host/db.
+    #[arg(long, global = true, env = "WANGGE_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and the API.
+    Serve {
+        #[arg(long, env = "WANGGE_LISTEN", default_value = "127.0.0.1:8700")]
+        listen: String,
+        /// Build the demo city first when the store holds no areas.
+        #[arg(long)]
+        demo_if_empty: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Build a synthetic city into an empty store.
+    Demo(DemoArgs),
+    /// Import data.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+    /// Benchmarks: the product's figures beside raw-engine baselines from the same run.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+#[derive(Args, Clone)]
+struct DemoArgs {
+    /// How many residents (up to 5,000,000).
+    #[arg(long, default_value_t = wangge_demo::DEFAULT_RESIDENTS)]
+    residents: u64,
+    /// The same seed gives the same city.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A GeoJSON FeatureCollection of area polygons (properties code, name, level, parent_code).
+    Areas { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Registry queries (cohort, point lookup, worklist, per-grid tag counts) against raw SQL.
+    Registry {
+        /// Build a demo city of this size first when the store is empty.
+        #[arg(long, default_value_t = 1_000_000)]
+        residents: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Timed repetitions per workload.
+        #[arg(long, default_value_t = 2000)]
+        iterations: u32,
+    },
+}
+
+impl StorageArgs {
+    fn config(&self) -> StorageConfig {
+        StorageConfig {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            secret_key: std::env::var("WANGGE_SECRET_KEY")
+                .ok()
+                .filter(|k| !k.trim().is_empty()),
+        }
+    }
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WANGGE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let cfg = cli.storage.config();
+    match cli.command {
+        Command::Serve {
+            listen,
+            demo_if_empty,
+        } => serve(&cfg, &listen, demo_if_empty).await,
+        Command::Migrate => {
+            let store = open_store(&cfg).await.context("opening the store")?;
+            let version = wangge_store::migrate::current_version(store.db()).await?;
+            println!("{}: schema at migration {version}", cfg.describe());
+            Ok(())
+        }
+        Command::Demo(args) => demo(&cfg, &args).await,
+        Command::Import {
+            what: ImportCommand::Areas { file },
+        } => import_areas(&cfg, &file).await,
+        Command::Bench {
+            what:
+                BenchCommand::Registry {
+                    residents,
+                    seed,
+                    iterations,
+                },
+        } => {
+            let bench = wangge_bench::RegistryBenchConfig {
+                residents,
+                seed,
+                storage: cfg,
+                iterations,
+            };
+            wangge_bench::run_registry_bench(&bench, &mut std::io::stdout()).await?;
+            Ok(())
+        }
+    }
+}
+
+async fn serve(cfg: &StorageConfig, listen: &str, demo_if_empty: bool) -> Result<()> {
+    let store = open_store(cfg).await.context("opening the store")?;
+    if demo_if_empty && store.root_paths().await?.is_empty() {
+        eprintln!("The store is empty: building the demo city first.");
+        build_demo(
+            &store,
+            &DemoArgs {
+                residents: wangge_demo::DEFAULT_RESIDENTS,
+                seed: 1,
+            },
+        )
+        .await?;
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, store = %cfg.describe(), "wangge serving");
+    eprintln!("Wangge is running: http://{addr}/  (API: http://{addr}/api/v1/openapi.json)");
+    wangge_web::serve(listener, Registry::new(store, Clock::System)).await?;
+    Ok(())
+}
+
+async fn demo(cfg: &StorageConfig, args: &DemoArgs) -> Result<()> {
+    if args.residents == 0 || args.residents > 5_000_000 {
+        bail!("--residents must be between 1 and 5000000");
+    }
+    let store = open_store(cfg).await.context("opening the store")?;
+    build_demo(&store, args).await
+}
+
+async fn build_demo(store: &wangge_store::Store, args: &DemoArgs) -> Result<()> {
+    let started = Instant::now();
+    let config = wangge_demo::DemoConfig {
+        residents: args.residents,
+        seed: args.seed,
+        today: Clock::System.today(),
+    };
+    let result = wangge_services::demo::load_demo(store, config, |p| {
+        let mut err = std::io::stderr();
+        let _ = write!(
+            err,
+            "\r  grids {}/{}  households {}  residents {}  ({:.0} residents/s)   ",
+            p.grids_done,
+            p.grids_total,
+            p.households,
+            p.persons,
+            p.persons as f64 / started.elapsed().as_secs_f64().max(0.001)
+        );
+        let _ = err.flush();
+    })
+    .await;
+    eprintln!();
+    match result {
+        Ok(p) => {
+            eprintln!(
+                "Demo city built: {} residents in {} households over {} grids in {:.1} s.",
+                p.persons,
+                p.households,
+                p.grids_total,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Err(ServiceError::Conflict { message_en, .. }) => bail!("{message_en}"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn import_areas(cfg: &StorageConfig, file: &PathBuf) -> Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let store = open_store(cfg).await.context("opening the store")?;
+    match wangge_services::areas_import::import_areas(&store, &Scope::everything(), &text).await {
+        Ok(report) => {
+            println!("Imported {} areas from {}.", report.created, file.display());
+            Ok(())
+        }
+        Err(ServiceError::Invalid(problems)) => {
+            eprintln!("Nothing was imported; {} problem(s) found:", problems.len());
+            for p in &problems {
+                eprintln!(
+                    "  {}: {} / {} [{}]",
+                    p.field, p.message_zh, p.message_en, p.code
+                );
+            }
+            bail!("import refused")
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -11,8 +11,8 @@ use wangge_store::areas::{Area, NewArea};
 use wangge_store::{Store, StoreError};
 
 use crate::registry::CreateArea;
-use crate::registry::check_area_against_parent;
 use crate::registry::boundary::{check_inside, parse_polygon, stored_polygon};
+use crate::registry::check_area_against_parent;
 use crate::{FieldError, Result, ServiceError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,10 +34,18 @@ fn problem(i: usize, e: FieldError) -> FieldError {
 }
 
 fn prop<'a>(f: &'a serde_json::Value, key: &str) -> Option<&'a str> {
-    f.get("properties")?.get(key)?.as_str().map(str::trim).filter(|s| !s.is_empty())
+    f.get("properties")?
+        .get(key)?
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
-fn parse_feature(i: usize, f: &serde_json::Value, problems: &mut Vec<FieldError>) -> Option<Parsed> {
+fn parse_feature(
+    i: usize,
+    f: &serde_json::Value,
+    problems: &mut Vec<FieldError>,
+) -> Option<Parsed> {
     let before = problems.len();
     let code = match prop(f, "code").map(AreaCode::parse) {
         Some(Ok(c)) => Some(c),
@@ -104,11 +112,22 @@ pub async fn import_areas(store: &Store, scope: &Scope, geojson: &str) -> Result
         ServiceError::invalid(FieldError::new(
             "file",
             "geojson.syntax",
-            format!("文件不是有效的 JSON：第 {} 行第 {} 列", e.line(), e.column()),
-            format!("File is not valid JSON: line {}, column {}", e.line(), e.column()),
+            format!(
+                "文件不是有效的 JSON：第 {} 行第 {} 列",
+                e.line(),
+                e.column()
+            ),
+            format!(
+                "File is not valid JSON: line {}, column {}",
+                e.line(),
+                e.column()
+            ),
         ))
     })?;
-    let features = match (doc.get("type").and_then(|t| t.as_str()), doc.get("features")) {
+    let features = match (
+        doc.get("type").and_then(|t| t.as_str()),
+        doc.get("features"),
+    ) {
         (Some("FeatureCollection"), Some(serde_json::Value::Array(fs))) => fs,
         _ => {
             return Err(ServiceError::invalid(FieldError::new(
@@ -138,8 +157,11 @@ pub async fn import_areas(store: &Store, scope: &Scope, geojson: &str) -> Result
     }
     // Parents first: the level order is the tree order.
     parsed.sort_by_key(|(i, p)| (p.cmd.level, *i));
-    let in_file: HashMap<String, usize> =
-        parsed.iter().enumerate().map(|(k, (_, p))| (p.cmd.code.as_str().to_owned(), k)).collect();
+    let in_file: HashMap<String, usize> = parsed
+        .iter()
+        .enumerate()
+        .map(|(k, (_, p))| (p.cmd.code.as_str().to_owned(), k))
+        .collect();
     for (i, p) in &parsed {
         match store.area_by_code(&Scope::everything(), &p.cmd.code).await {
             Ok(_) => problems.push(FieldError::new(

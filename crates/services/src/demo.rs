@@ -5,8 +5,10 @@ use std::collections::HashMap;
 
 use wangge_demo::{Demo, DemoConfig, GridBatch};
 use wangge_domain::{AreaPath, PlaceKind, Scope, standard_address};
-use wangge_store::bulk::{BulkBatch, BulkHousehold, BulkMember, BulkPerson, BulkPlace, BulkTagAssignment, MaxIds};
 use wangge_store::areas::NewArea;
+use wangge_store::bulk::{
+    BulkBatch, BulkHousehold, BulkMember, BulkPerson, BulkPlace, BulkTagAssignment, MaxIds,
+};
 use wangge_store::{Store, StoreError};
 
 use crate::{Result, ServiceError};
@@ -69,7 +71,10 @@ pub async fn load_demo(
     for a in demo.areas() {
         let stored = store.area_by_code(&scope, &a.code).await?;
         let mut names = match &a.parent_code {
-            Some(pc) => areas.get(pc.as_str()).map(|p| p.names.clone()).unwrap_or_default(),
+            Some(pc) => areas
+                .get(pc.as_str())
+                .map(|p| p.names.clone())
+                .unwrap_or_default(),
             None => Vec::new(),
         };
         if a.level != wangge_domain::AreaLevel::Grid {
@@ -123,15 +128,20 @@ fn append(
     tags: &HashMap<String, i64>,
     base: MaxIds,
 ) -> Result<()> {
-    let area = areas
-        .get(grid.grid_code.as_str())
-        .ok_or_else(|| ServiceError::Store(StoreError::Decode("demo grid without an area".into())))?;
+    let area = areas.get(grid.grid_code.as_str()).ok_or_else(|| {
+        ServiceError::Store(StoreError::Decode("demo grid without an area".into()))
+    })?;
     let names: Vec<&str> = area.names.iter().map(String::as_str).collect();
     let mut labels: HashMap<u64, (PlaceKind, String, Option<u64>)> = HashMap::new();
     for pl in grid.places {
         labels.insert(pl.key, (pl.kind, pl.label.clone(), pl.parent));
         let chain = place_chain(&labels, pl.key);
-        let find = |k: PlaceKind| chain.iter().find(|(ck, _)| *ck == k).map(|(_, l)| l.as_str());
+        let find = |k: PlaceKind| {
+            chain
+                .iter()
+                .find(|(ck, _)| *ck == k)
+                .map(|(_, l)| l.as_str())
+        };
         let address = standard_address(
             &names,
             find(PlaceKind::Compound).unwrap_or(""),
@@ -165,8 +175,11 @@ fn append(
                 .unwrap_or(time::Date::MIN),
         });
     }
-    let membership: HashMap<u64, (u64, wangge_domain::ResidenceType)> =
-        grid.members.iter().map(|m| (m.person, (m.household, m.residence))).collect();
+    let membership: HashMap<u64, (u64, wangge_domain::ResidenceType)> = grid
+        .members
+        .iter()
+        .map(|m| (m.person, (m.household, m.residence)))
+        .collect();
     for person in grid.persons {
         let current = membership.get(&person.key);
         batch.persons.push(BulkPerson {
@@ -193,9 +206,12 @@ fn append(
         });
     }
     for t in grid.tags {
-        let tag_id = *tags
-            .get(t.tag_code)
-            .ok_or_else(|| ServiceError::Store(StoreError::Decode(format!("unknown demo tag {}", t.tag_code))))?;
+        let tag_id = *tags.get(t.tag_code).ok_or_else(|| {
+            ServiceError::Store(StoreError::Decode(format!(
+                "unknown demo tag {}",
+                t.tag_code
+            )))
+        })?;
         batch.tags.push(BulkTagAssignment {
             tag_id,
             person_id: t.person.map(|k| key(base.person, k)),
@@ -208,7 +224,10 @@ fn append(
 }
 
 /// Labels from this place up to its compound.
-fn place_chain(labels: &HashMap<u64, (PlaceKind, String, Option<u64>)>, start: u64) -> Vec<(PlaceKind, String)> {
+fn place_chain(
+    labels: &HashMap<u64, (PlaceKind, String, Option<u64>)>,
+    start: u64,
+) -> Vec<(PlaceKind, String)> {
     let mut out = Vec::new();
     let mut at = Some(start);
     while let Some(k) = at {

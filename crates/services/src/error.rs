@@ -86,7 +86,9 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 /// with the input field that named it, not a missing resource.
 pub(crate) fn reference<T>(field: &str, r: Result<T, StoreError>) -> Result<T> {
     match r {
-        Err(StoreError::NotFound) => Err(ServiceError::invalid(FieldError::unknown_reference(field))),
+        Err(StoreError::NotFound) => {
+            Err(ServiceError::invalid(FieldError::unknown_reference(field)))
+        }
         other => other.map_err(ServiceError::from),
     }
 }

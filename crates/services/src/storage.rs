@@ -38,7 +38,10 @@ fn redact_url(url: &str) -> String {
 
 pub async fn open_store(cfg: &StorageConfig) -> Result<Store, StoreError> {
     std::fs::create_dir_all(&cfg.data_dir).map_err(|e| {
-        StoreError::Config(format!("cannot create data directory {}: {e}", cfg.data_dir.display()))
+        StoreError::Config(format!(
+            "cannot create data directory {}: {e}",
+            cfg.data_dir.display()
+        ))
     })?;
     let key = match &cfg.secret_key {
         Some(k) => parse_key(k)?,
@@ -63,6 +66,9 @@ mod tests {
             redact_url("postgres://wangge:s3cret@db.local:5432/city"),
             "postgres://wangge@db.local:5432/city"
         );
-        assert_eq!(redact_url("postgres://127.0.0.1/test"), "postgres://127.0.0.1/test");
+        assert_eq!(
+            redact_url("postgres://127.0.0.1/test"),
+            "postgres://127.0.0.1/test"
+        );
     }
 }

@@ -46,8 +46,7 @@ pub struct AreaFilter {
     pub within: Option<AreaPath>,
 }
 
-const COLUMNS: &str =
-    "id, code, name, level, parent_id, path, boundary, created_at, updated_at";
+const COLUMNS: &str = "id, code, name, level, parent_id, path, boundary, created_at, updated_at";
 
 fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Decode(e.to_string()))
@@ -164,9 +163,11 @@ impl Store {
             let mut new = new.clone();
             if let Some(code) = parent_code {
                 let parent = tx
-                    .query_opt("SELECT id FROM areas WHERE code = ?", &params![code.as_str()], |r| {
-                        r.int(0)
-                    })
+                    .query_opt(
+                        "SELECT id FROM areas WHERE code = ?",
+                        &params![code.as_str()],
+                        |r| r.int(0),
+                    )
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 new.parent_id = Some(parent);
@@ -187,9 +188,11 @@ impl Store {
         let mut p = params![id];
         let inside = within("path", scope, &mut p);
         let found = tx
-            .query_opt(&format!("SELECT id FROM areas WHERE id = ? AND {inside}"), &p, |r| {
-                r.int(0)
-            })
+            .query_opt(
+                &format!("SELECT id FROM areas WHERE id = ? AND {inside}"),
+                &p,
+                |r| r.int(0),
+            )
             .await?;
         if found.is_none() {
             return Err(StoreError::NotFound);

@@ -6,7 +6,9 @@ use futures_util::pin_mut;
 use time::Date;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
-use wangge_domain::{AreaPath, IdNumber, PersonName, PhoneNumber, PlaceKind, Relation, ResidenceType, Sex};
+use wangge_domain::{
+    AreaPath, IdNumber, PersonName, PhoneNumber, PlaceKind, Relation, ResidenceType, Sex,
+};
 
 use crate::crypto::Field;
 use crate::db::{Backend, Value};
@@ -290,11 +292,17 @@ impl Store {
                     p.name.as_str().into(),
                     p.sex.as_str().into(),
                     p.birth_date.into(),
-                    idn.map(|i| self.crypto.seal(Field::IdNumber, i.as_str())).into(),
-                    idn.map(|i| self.crypto.lookup_hash(Field::IdNumber, i.as_str())).into(),
+                    idn.map(|i| self.crypto.seal(Field::IdNumber, i.as_str()))
+                        .into(),
+                    idn.map(|i| self.crypto.lookup_hash(Field::IdNumber, i.as_str()))
+                        .into(),
                     idn.map(IdNumber::masked).into(),
-                    phone.map(|x| self.crypto.seal(Field::Phone, x.as_str())).into(),
-                    phone.map(|x| self.crypto.lookup_hash(Field::Phone, x.as_str())).into(),
+                    phone
+                        .map(|x| self.crypto.seal(Field::Phone, x.as_str()))
+                        .into(),
+                    phone
+                        .map(|x| self.crypto.lookup_hash(Field::Phone, x.as_str()))
+                        .into(),
                     phone.map(PhoneNumber::masked).into(),
                     phone.map(|x| x.tail4().to_owned()).into(),
                     p.residence_type.map(|r| r.as_str()).into(),
@@ -339,12 +347,36 @@ impl Store {
             })
             .collect();
         vec![
-            Table { name: "places", columns: PLACES, rows: places },
-            Table { name: "households", columns: HOUSEHOLDS, rows: households },
-            Table { name: "persons", columns: PERSONS, rows: persons },
-            Table { name: "person_search_keys", columns: SEARCH_KEYS, rows: keys },
-            Table { name: "household_members", columns: MEMBERS, rows: members },
-            Table { name: "tag_assignments", columns: TAG_ASSIGNMENTS, rows: tags },
+            Table {
+                name: "places",
+                columns: PLACES,
+                rows: places,
+            },
+            Table {
+                name: "households",
+                columns: HOUSEHOLDS,
+                rows: households,
+            },
+            Table {
+                name: "persons",
+                columns: PERSONS,
+                rows: persons,
+            },
+            Table {
+                name: "person_search_keys",
+                columns: SEARCH_KEYS,
+                rows: keys,
+            },
+            Table {
+                name: "household_members",
+                columns: MEMBERS,
+                rows: members,
+            },
+            Table {
+                name: "tag_assignments",
+                columns: TAG_ASSIGNMENTS,
+                rows: tags,
+            },
         ]
     }
 }

@@ -77,7 +77,9 @@ impl FieldCrypto {
 
     pub fn open(&self, field: Field, sealed: &[u8]) -> Result<String, StoreError> {
         if sealed.len() < 1 + NONCE_LEN || sealed[0] != VERSION {
-            return Err(StoreError::Decode("sealed value has an unknown format".into()));
+            return Err(StoreError::Decode(
+                "sealed value has an unknown format".into(),
+            ));
         }
         let nonce = XNonce::from_slice(&sealed[1..1 + NONCE_LEN]);
         let plain = self
@@ -118,8 +120,9 @@ pub fn parse_key(text: &str) -> Result<[u8; 32], StoreError> {
             .map(|i| u8::from_str_radix(&t[2 * i..2 * i + 2], 16).expect("checked hex"))
             .collect()
     } else {
-        B64.decode(t)
-            .map_err(|_| StoreError::Config("secret key is neither 64 hex digits nor base64".into()))?
+        B64.decode(t).map_err(|_| {
+            StoreError::Config("secret key is neither 64 hex digits nor base64".into())
+        })?
     };
     bytes
         .try_into()
@@ -139,9 +142,9 @@ pub fn load_or_create_key_file(path: &Path) -> Result<[u8; 32], StoreError> {
                 use std::os::unix::fs::OpenOptionsExt;
                 options.mode(0o600);
             }
-            let mut file = options
-                .open(path)
-                .map_err(|e| StoreError::Config(format!("cannot create key file {}: {e}", path.display())))?;
+            let mut file = options.open(path).map_err(|e| {
+                StoreError::Config(format!("cannot create key file {}: {e}", path.display()))
+            })?;
             writeln!(file, "{}", B64.encode(key))
                 .map_err(|e| StoreError::Config(format!("cannot write key file: {e}")))?;
             tracing::info!(path = %path.display(), "created a new secret key file; back it up with the data");

@@ -59,8 +59,7 @@ pub struct HouseholdFilter {
     pub include_ended: bool,
 }
 
-const COLUMNS: &str =
-    "h.id, h.dwelling_id, h.area_id, h.area_path, h.started_on, h.ended_on, h.created_at, h.updated_at";
+const COLUMNS: &str = "h.id, h.dwelling_id, h.area_id, h.area_path, h.started_on, h.ended_on, h.created_at, h.updated_at";
 const MEMBER_COLUMNS: &str = "m.id, m.household_id, m.person_id, p.name, m.relation, \
      m.residence_type, m.started_on, m.ended_on";
 
@@ -97,9 +96,13 @@ fn member_from_row(r: &dyn DbRow) -> Result<Member, StoreError> {
 async fn household_in_tx(tx: &mut Tx, scope: &Scope, id: i64) -> Result<Household, StoreError> {
     let mut p = params![id];
     let inside = within("h.area_path", scope, &mut p);
-    tx.query_opt(&format!("SELECT {COLUMNS} FROM households h WHERE h.id = ? AND {inside}"), &p, household_from_row)
-        .await?
-        .ok_or(StoreError::NotFound)
+    tx.query_opt(
+        &format!("SELECT {COLUMNS} FROM households h WHERE h.id = ? AND {inside}"),
+        &p,
+        household_from_row,
+    )
+    .await?
+    .ok_or(StoreError::NotFound)
 }
 
 impl Store {
@@ -211,7 +214,11 @@ impl Store {
     ) -> Result<Vec<Member>, StoreError> {
         let mut p = params![household_id];
         let inside = within("m.area_path", scope, &mut p);
-        let current = if include_ended { "" } else { "AND m.ended_on IS NULL" };
+        let current = if include_ended {
+            ""
+        } else {
+            "AND m.ended_on IS NULL"
+        };
         let sql = format!(
             "SELECT {MEMBER_COLUMNS} FROM household_members m JOIN persons p ON p.id = m.person_id \
              WHERE m.household_id = ? AND {inside} {current} \
@@ -282,7 +289,9 @@ impl Store {
             return Err(StoreError::Conflict("membership already ended".into()));
         }
         if on < m.started_on {
-            return Err(StoreError::Check("change dated before the membership starts".into()));
+            return Err(StoreError::Check(
+                "change dated before the membership starts".into(),
+            ));
         }
         let new = NewMember {
             person_id: m.person_id,
@@ -346,7 +355,8 @@ pub(crate) async fn insert_household(
             let area = new.area_id.ok_or(StoreError::NotFound)?;
             let mut p = params![area];
             let inside = within("path", scope, &mut p);
-            let sql = format!("SELECT id, path FROM areas WHERE id = ? AND level = 'grid' AND {inside}");
+            let sql =
+                format!("SELECT id, path FROM areas WHERE id = ? AND level = 'grid' AND {inside}");
             tx.query_opt(&sql, &p, |r| Ok((r.int(0)?, r.text(1)?)))
                 .await?
                 .ok_or(StoreError::NotFound)?
@@ -374,7 +384,11 @@ pub(crate) async fn insert_member(
     let mut p = params![new.person_id];
     let inside = within("area_path", scope, &mut p);
     let person_area = tx
-        .query_opt(&format!("SELECT area_id FROM persons WHERE id = ? AND {inside}"), &p, |r| r.int(0))
+        .query_opt(
+            &format!("SELECT area_id FROM persons WHERE id = ? AND {inside}"),
+            &p,
+            |r| r.int(0),
+        )
         .await?
         .ok_or(StoreError::NotFound)?;
     let t = now();

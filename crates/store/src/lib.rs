@@ -79,7 +79,10 @@ impl Store {
 
     /// A cheap round trip for readiness probes.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.query("SELECT 1", &[], |r| r.int(0)).await.map(|_| ())
+        self.db
+            .query("SELECT 1", &[], |r| r.int(0))
+            .await
+            .map(|_| ())
     }
 }
 

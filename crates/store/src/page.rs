@@ -55,7 +55,12 @@ impl PageRequest {
     }
 
     /// `(path_col, id_col) > (cursor)` as SQL, or nothing on the first page.
-    pub(crate) fn after_sql(&self, path_col: &str, id_col: &str, params: &mut Vec<Value>) -> String {
+    pub(crate) fn after_sql(
+        &self,
+        path_col: &str,
+        id_col: &str,
+        params: &mut Vec<Value>,
+    ) -> String {
         match &self.after {
             None => "1 = 1".to_owned(),
             Some(c) => {
@@ -76,7 +81,11 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Trims the extra row fetched to detect a next page and derives its cursor.
-    pub(crate) fn from_rows(mut rows: Vec<T>, req: &PageRequest, key: impl Fn(&T) -> Cursor) -> Self {
+    pub(crate) fn from_rows(
+        mut rows: Vec<T>,
+        req: &PageRequest,
+        key: impl Fn(&T) -> Cursor,
+    ) -> Self {
         let limit = req.limit.clamp(1, MAX_LIMIT) as usize;
         let next = if rows.len() > limit {
             rows.truncate(limit);

@@ -125,12 +125,15 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    pub async fn person_secrets(&self, scope: &Scope, id: i64) -> Result<PersonSecrets, StoreError> {
+    pub async fn person_secrets(
+        &self,
+        scope: &Scope,
+        id: i64,
+    ) -> Result<PersonSecrets, StoreError> {
         let mut p = params![id];
         let inside = within("area_path", scope, &mut p);
-        let sql = format!(
-            "SELECT id_number_cipher, phone_cipher FROM persons WHERE id = ? AND {inside}"
-        );
+        let sql =
+            format!("SELECT id_number_cipher, phone_cipher FROM persons WHERE id = ? AND {inside}");
         let (id_c, phone_c) = self
             .db
             .query_opt(&sql, &p, |r| Ok((r.opt_blob(0)?, r.opt_blob(1)?)))
@@ -257,7 +260,11 @@ impl Store {
         self.db.query(&sql, &p, person_from_row).await
     }
 
-    pub async fn create_person(&self, scope: &Scope, new: &NewPerson) -> Result<Person, StoreError> {
+    pub async fn create_person(
+        &self,
+        scope: &Scope,
+        new: &NewPerson,
+    ) -> Result<Person, StoreError> {
         let mut tx = self.db.begin().await?;
         let id = insert_person(&mut tx, self, scope, new).await?;
         tx.commit().await?;
@@ -274,9 +281,11 @@ impl Store {
         let mut p = params![id];
         let inside = within("area_path", scope, &mut p);
         let path = tx
-            .query_opt(&format!("SELECT area_path FROM persons WHERE id = ? AND {inside}"), &p, |r| {
-                r.text(0)
-            })
+            .query_opt(
+                &format!("SELECT area_path FROM persons WHERE id = ? AND {inside}"),
+                &p,
+                |r| r.text(0),
+            )
             .await?
             .ok_or(StoreError::NotFound)?;
         let t = now();
@@ -286,8 +295,11 @@ impl Store {
                 &params![name.as_str(), t, id],
             )
             .await?;
-            tx.execute("DELETE FROM person_search_keys WHERE person_id = ?", &params![id])
-                .await?;
+            tx.execute(
+                "DELETE FROM person_search_keys WHERE person_id = ?",
+                &params![id],
+            )
+            .await?;
             insert_search_keys(&mut tx, id, name, &path).await?;
         }
         if let Some(idn) = &patch.id_number {
@@ -346,7 +358,12 @@ impl Store {
     fn seal_phone(
         &self,
         phone: Option<&PhoneNumber>,
-    ) -> (Option<Vec<u8>>, Option<Vec<u8>>, Option<String>, Option<String>) {
+    ) -> (
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<String>,
+    ) {
         match phone {
             None => (None, None, None, None),
             Some(ph) => (
@@ -369,9 +386,11 @@ pub(crate) async fn insert_person(
         Some(j) => {
             let mut p = params![j.household_id];
             let inside = within("area_path", scope, &mut p);
-            tx.query_opt(&format!("SELECT area_id FROM households WHERE id = ? AND {inside}"), &p, |r| {
-                r.int(0)
-            })
+            tx.query_opt(
+                &format!("SELECT area_id FROM households WHERE id = ? AND {inside}"),
+                &p,
+                |r| r.int(0),
+            )
             .await?
             .ok_or(StoreError::NotFound)?
         }

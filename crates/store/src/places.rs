@@ -132,9 +132,11 @@ impl Store {
         let mut p = params![area_id];
         let inside = within("path", scope, &mut p);
         let area_path = tx
-            .query_opt(&format!("SELECT path FROM areas WHERE id = ? AND {inside}"), &p, |r| {
-                r.text(0)
-            })
+            .query_opt(
+                &format!("SELECT path FROM areas WHERE id = ? AND {inside}"),
+                &p,
+                |r| r.text(0),
+            )
             .await?
             .ok_or(StoreError::NotFound)?;
         let area_path = decode(AreaPath::parse(&area_path))?;
@@ -143,7 +145,8 @@ impl Store {
         {
             return Err(StoreError::Check("place outside its parent's area".into()));
         }
-        let address = address_for(&mut tx, &area_path, parent.as_ref(), new.kind, &new.label).await?;
+        let address =
+            address_for(&mut tx, &area_path, parent.as_ref(), new.kind, &new.label).await?;
         let t = now();
         let id = tx
             .insert(
@@ -177,7 +180,11 @@ impl Store {
         let mut p = params![id];
         let inside = within("area_path", scope, &mut p);
         let place = tx
-            .query_opt(&format!("SELECT {COLUMNS} FROM places WHERE id = ? AND {inside}"), &p, place_from_row)
+            .query_opt(
+                &format!("SELECT {COLUMNS} FROM places WHERE id = ? AND {inside}"),
+                &p,
+                place_from_row,
+            )
             .await?
             .ok_or(StoreError::NotFound)?;
         if let Some(floor) = patch.floor {
@@ -199,8 +206,12 @@ impl Store {
                 for pid in level {
                     readdress(&mut tx, pid).await?;
                     next.extend(
-                        tx.query("SELECT id FROM places WHERE parent_id = ?", &params![pid], |r| r.int(0))
-                            .await?,
+                        tx.query(
+                            "SELECT id FROM places WHERE parent_id = ?",
+                            &params![pid],
+                            |r| r.int(0),
+                        )
+                        .await?,
                     );
                 }
                 level = next;
@@ -214,9 +225,13 @@ impl Store {
 async fn place_in_tx(tx: &mut Tx, scope: &Scope, id: i64) -> Result<Place, StoreError> {
     let mut p = params![id];
     let seen = visible(scope, &mut p);
-    tx.query_opt(&format!("SELECT {COLUMNS} FROM places WHERE id = ? AND {seen}"), &p, place_from_row)
-        .await?
-        .ok_or(StoreError::NotFound)
+    tx.query_opt(
+        &format!("SELECT {COLUMNS} FROM places WHERE id = ? AND {seen}"),
+        &p,
+        place_from_row,
+    )
+    .await?
+    .ok_or(StoreError::NotFound)
 }
 
 /// The names of the areas from the city down to (and including) the community of `path`.
@@ -224,7 +239,8 @@ async fn area_names(tx: &mut Tx, path: &AreaPath) -> Result<Vec<String>, StoreEr
     let ids = path.ids();
     let marks = vec!["?"; ids.len()].join(", ");
     let p: Vec<Value> = ids.iter().map(|i| Value::Int(*i)).collect();
-    let sql = format!("SELECT name FROM areas WHERE id IN ({marks}) AND level <> 'grid' ORDER BY path");
+    let sql =
+        format!("SELECT name FROM areas WHERE id IN ({marks}) AND level <> 'grid' ORDER BY path");
     tx.query(&sql, &p, |r| r.text(0)).await
 }
 
@@ -240,9 +256,17 @@ async fn address_for(
     let mut up = parent.map(|p| p.id);
     while let Some(pid) = up {
         let (k, l, next) = tx
-            .query_opt("SELECT kind, label, parent_id FROM places WHERE id = ?", &params![pid], |r| {
-                Ok((decode(PlaceKind::parse(&r.text(0)?))?, r.text(1)?, r.opt_int(2)?))
-            })
+            .query_opt(
+                "SELECT kind, label, parent_id FROM places WHERE id = ?",
+                &params![pid],
+                |r| {
+                    Ok((
+                        decode(PlaceKind::parse(&r.text(0)?))?,
+                        r.text(1)?,
+                        r.opt_int(2)?,
+                    ))
+                },
+            )
             .await?
             .ok_or(StoreError::NotFound)?;
         chain.push((k, l));
@@ -250,7 +274,12 @@ async fn address_for(
     }
     let names = area_names(tx, area_path).await?;
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let find = |k: PlaceKind| chain.iter().find(|(ck, _)| *ck == k).map(|(_, l)| l.as_str());
+    let find = |k: PlaceKind| {
+        chain
+            .iter()
+            .find(|(ck, _)| *ck == k)
+            .map(|(_, l)| l.as_str())
+    };
     Ok(standard_address(
         &name_refs,
         find(PlaceKind::Compound).unwrap_or(""),
@@ -262,17 +291,36 @@ async fn address_for(
 
 async fn readdress(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
     let place = tx
-        .query_opt(&format!("SELECT {COLUMNS} FROM places WHERE id = ?"), &params![id], place_from_row)
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM places WHERE id = ?"),
+            &params![id],
+            place_from_row,
+        )
         .await?
         .ok_or(StoreError::NotFound)?;
     let parent = match place.parent_id {
-        Some(pid) => tx
-            .query_opt(&format!("SELECT {COLUMNS} FROM places WHERE id = ?"), &params![pid], place_from_row)
-            .await?,
+        Some(pid) => {
+            tx.query_opt(
+                &format!("SELECT {COLUMNS} FROM places WHERE id = ?"),
+                &params![pid],
+                place_from_row,
+            )
+            .await?
+        }
         None => None,
     };
-    let address = address_for(tx, &place.area_path, parent.as_ref(), place.kind, &place.label).await?;
-    tx.execute("UPDATE places SET address = ? WHERE id = ?", &params![address, id])
-        .await?;
+    let address = address_for(
+        tx,
+        &place.area_path,
+        parent.as_ref(),
+        place.kind,
+        &place.label,
+    )
+    .await?;
+    tx.execute(
+        "UPDATE places SET address = ? WHERE id = ?",
+        &params![address, id],
+    )
+    .await?;
     Ok(())
 }

@@ -41,6 +41,10 @@ pub(crate) fn within_or_above(column: &str, scope: &Scope, params: &mut Vec<Valu
         return inside;
     }
     let marks = vec!["?"; above.len()].join(", ");
-    params.extend(above.into_iter().map(|p| Value::Text(p.as_str().to_owned())));
+    params.extend(
+        above
+            .into_iter()
+            .map(|p| Value::Text(p.as_str().to_owned())),
+    );
     format!("({inside} OR {column} IN ({marks}))")
 }

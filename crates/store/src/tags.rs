@@ -130,13 +130,21 @@ fn assignment_from_row(r: &dyn DbRow) -> Result<TagAssignment, StoreError> {
 impl Store {
     pub async fn tags(&self) -> Result<Vec<Tag>, StoreError> {
         self.db
-            .query(&format!("SELECT {TAG_COLUMNS} FROM tags ORDER BY id"), &[], tag_from_row)
+            .query(
+                &format!("SELECT {TAG_COLUMNS} FROM tags ORDER BY id"),
+                &[],
+                tag_from_row,
+            )
             .await
     }
 
     pub async fn tag(&self, id: i64) -> Result<Tag, StoreError> {
         self.db
-            .query_opt(&format!("SELECT {TAG_COLUMNS} FROM tags WHERE id = ?"), &params![id], tag_from_row)
+            .query_opt(
+                &format!("SELECT {TAG_COLUMNS} FROM tags WHERE id = ?"),
+                &params![id],
+                tag_from_row,
+            )
             .await?
             .ok_or(StoreError::NotFound)
     }
@@ -206,7 +214,11 @@ impl Store {
         tx.commit().await
     }
 
-    pub async fn tag_assignment(&self, scope: &Scope, id: i64) -> Result<TagAssignment, StoreError> {
+    pub async fn tag_assignment(
+        &self,
+        scope: &Scope,
+        id: i64,
+    ) -> Result<TagAssignment, StoreError> {
         let mut p = params![id];
         let inside = within("a.area_path", scope, &mut p);
         let sql = format!(
@@ -275,9 +287,11 @@ impl Store {
         let mut p = params![subject_id];
         let inside = within("area_path", scope, &mut p);
         let path = tx
-            .query_opt(&format!("SELECT area_path FROM {table} WHERE id = ? AND {inside}"), &p, |r| {
-                r.text(0)
-            })
+            .query_opt(
+                &format!("SELECT area_path FROM {table} WHERE id = ? AND {inside}"),
+                &p,
+                |r| r.text(0),
+            )
             .await?
             .ok_or(StoreError::NotFound)?;
         let (person, household) = match new.on {

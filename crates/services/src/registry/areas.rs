@@ -34,7 +34,10 @@ pub(crate) fn check_name(field: &str, name: &str) -> Result<String> {
 
 /// The rules that tie an area to its parent: level one step down, code extending the parent's,
 /// boundary inside the parent's.
-pub fn check_area_against_parent(new: &CreateArea, parent: Option<&Area>) -> Result<(), FieldError> {
+pub fn check_area_against_parent(
+    new: &CreateArea,
+    parent: Option<&Area>,
+) -> Result<(), FieldError> {
     if new.code.implied_level() != Some(new.level) {
         return Err(FieldError::new(
             "code",
@@ -56,7 +59,11 @@ pub fn check_area_against_parent(new: &CreateArea, parent: Option<&Area>) -> Res
                 return Err(FieldError::new(
                     "level",
                     "area.level_mismatch",
-                    format!("“{}”的下级应为{}", parent.name, parent.level.child().map_or("（无）", |l| l.name_zh())),
+                    format!(
+                        "“{}”的下级应为{}",
+                        parent.name,
+                        parent.level.child().map_or("（无）", |l| l.name_zh())
+                    ),
                     format!(
                         "An area under a {} must be a {}",
                         parent.level.name_en(),
@@ -81,14 +88,21 @@ impl Registry {
     pub async fn create_area(&self, scope: &Scope, cmd: CreateArea) -> Result<Area> {
         let name = check_name("name", &cmd.name)?;
         let parent = match cmd.parent_id {
-            Some(id) => Some(reference("parent_id", self.store.area_for_write(scope, id).await)?),
+            Some(id) => Some(reference(
+                "parent_id",
+                self.store.area_for_write(scope, id).await,
+            )?),
             None => None,
         };
         check_area_against_parent(&cmd, parent.as_ref()).map_err(ServiceError::invalid)?;
         let boundary = match &cmd.boundary {
             Some(json) => {
                 let poly = parse_polygon("boundary", json).map_err(ServiceError::invalid)?;
-                if let Some(pp) = parent.as_ref().and_then(|p| p.boundary.as_deref()).and_then(stored_polygon) {
+                if let Some(pp) = parent
+                    .as_ref()
+                    .and_then(|p| p.boundary.as_deref())
+                    .and_then(stored_polygon)
+                {
                     check_inside("boundary", &poly, &pp).map_err(ServiceError::invalid)?;
                 }
                 Some(json.to_string())
@@ -108,12 +122,14 @@ impl Registry {
                 "该区划代码已存在",
                 "An area with this code already exists",
             )),
-            Err(StoreError::NotFound) if cmd.parent_id.is_none() => Err(ServiceError::invalid(FieldError::new(
-                "parent_id",
-                "area.root_not_allowed",
-                "您无权创建顶级区域",
-                "You may not create a top-level area",
-            ))),
+            Err(StoreError::NotFound) if cmd.parent_id.is_none() => {
+                Err(ServiceError::invalid(FieldError::new(
+                    "parent_id",
+                    "area.root_not_allowed",
+                    "您无权创建顶级区域",
+                    "You may not create a top-level area",
+                )))
+            }
             other => reference("parent_id", other),
         }
     }
@@ -141,6 +157,9 @@ impl Registry {
             Some(None) => Some(None),
             None => None,
         };
-        Ok(self.store.update_area(scope, id, &AreaPatch { name, boundary }).await?)
+        Ok(self
+            .store
+            .update_area(scope, id, &AreaPatch { name, boundary })
+            .await?)
     }
 }

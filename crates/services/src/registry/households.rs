@@ -35,7 +35,11 @@ fn not_in_future(field: &str, d: Date, today: Date) -> Result<Date> {
 }
 
 fn ended_conflict() -> ServiceError {
-    ServiceError::conflict("household.ended", "该户或该成员记录已结束", "The household or membership has already ended")
+    ServiceError::conflict(
+        "household.ended",
+        "该户或该成员记录已结束",
+        "The household or membership has already ended",
+    )
 }
 
 impl Registry {
@@ -55,7 +59,12 @@ impl Registry {
         reference(field, self.store.create_household(scope, &new).await)
     }
 
-    pub async fn end_household(&self, scope: &Scope, id: i64, ended_on: Option<Date>) -> Result<Household> {
+    pub async fn end_household(
+        &self,
+        scope: &Scope,
+        id: i64,
+        ended_on: Option<Date>,
+    ) -> Result<Household> {
         let today = self.clock.today();
         let on = not_in_future("ended_on", ended_on.unwrap_or(today), today)?;
         let h = self.store.household(scope, id).await?;
@@ -73,13 +82,21 @@ impl Registry {
         Ok(self.store.end_household(scope, id, on).await?)
     }
 
-    pub async fn add_member(&self, scope: &Scope, household_id: i64, cmd: AddMember) -> Result<Member> {
+    pub async fn add_member(
+        &self,
+        scope: &Scope,
+        household_id: i64,
+        cmd: AddMember,
+    ) -> Result<Member> {
         let today = self.clock.today();
         let started_on = not_in_future("started_on", cmd.started_on.unwrap_or(today), today)?;
         self.store.household(scope, household_id).await?;
         if cmd.relation.is_householder() {
             let current = self.store.members(scope, household_id, false).await?;
-            if current.iter().any(|m| m.relation.is_householder() && m.person_id != cmd.person_id) {
+            if current
+                .iter()
+                .any(|m| m.relation.is_householder() && m.person_id != cmd.person_id)
+            {
                 return Err(ServiceError::conflict(
                     "household.householder_exists",
                     "该户已有户主；请先变更现户主的关系",
@@ -108,7 +125,11 @@ impl Registry {
     ) -> Result<Member> {
         let today = self.clock.today();
         let on = not_in_future("ended_on", ended_on.unwrap_or(today), today)?;
-        match self.store.end_member(scope, household_id, member_id, on).await {
+        match self
+            .store
+            .end_member(scope, household_id, member_id, on)
+            .await
+        {
             Err(StoreError::Conflict(_)) => Err(ended_conflict()),
             Err(StoreError::Check(_)) => Err(ServiceError::invalid(FieldError::new(
                 "ended_on",

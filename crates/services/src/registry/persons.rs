@@ -1,5 +1,8 @@
 use time::Date;
-use wangge_domain::{AreaCode, IdNumber, PersonName, PhoneNumber, ResidenceType, Scope, Sex, TagCode, normalize_query};
+use wangge_domain::{
+    AreaCode, IdNumber, PersonName, PhoneNumber, ResidenceType, Scope, Sex, TagCode,
+    normalize_query,
+};
 use wangge_store::StoreError;
 use wangge_store::page::{Page, PageRequest};
 use wangge_store::persons::{Joining, NewPerson, Person, PersonFilter, PersonPatch, PersonQuery};
@@ -106,7 +109,8 @@ fn identity_facts(
 impl Registry {
     pub async fn create_person(&self, scope: &Scope, cmd: CreatePerson) -> Result<Person> {
         let today = self.clock.today();
-        let (sex, birth_date) = identity_facts(cmd.id_number.as_ref(), cmd.sex, cmd.birth_date, today)?;
+        let (sex, birth_date) =
+            identity_facts(cmd.id_number.as_ref(), cmd.sex, cmd.birth_date, today)?;
         if cmd.joining.is_none() && cmd.area_id.is_none() {
             return Err(ServiceError::invalid(FieldError::required("area_id")));
         }
@@ -119,7 +123,11 @@ impl Registry {
             area_id: cmd.area_id,
             joining: cmd.joining.clone(),
         };
-        let field = if cmd.joining.is_some() { "household_id" } else { "area_id" };
+        let field = if cmd.joining.is_some() {
+            "household_id"
+        } else {
+            "area_id"
+        };
         match self.store.create_person(scope, &new).await {
             Err(StoreError::Conflict(c)) if c.contains("id_number") => Err(duplicate_id()),
             Err(StoreError::Conflict(_)) => Err(ServiceError::conflict(
@@ -131,7 +139,12 @@ impl Registry {
         }
     }
 
-    pub async fn update_person(&self, scope: &Scope, id: i64, patch: PersonPatch) -> Result<Person> {
+    pub async fn update_person(
+        &self,
+        scope: &Scope,
+        id: i64,
+        patch: PersonPatch,
+    ) -> Result<Person> {
         let today = self.clock.today();
         if let Some(Some(idn)) = &patch.id_number {
             identity_facts(Some(idn), patch.sex, patch.birth_date.flatten(), today)?;
@@ -181,17 +194,26 @@ impl Registry {
     /// of a phone, or a name in Chinese, pinyin or initials.
     pub async fn search_persons(&self, scope: &Scope, q: &str, limit: u32) -> Result<SearchResult> {
         let raw = q.trim();
-        let digits = raw.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>();
+        let digits = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect::<String>();
         let looks_numeric = !digits.is_empty()
-            && digits.chars().all(|c| c.is_ascii_digit() || matches!(c, 'x' | 'X' | 'ｘ' | 'Ｘ' | '+'));
-        let (kind, query) = if looks_numeric && digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, 'x' | 'X' | 'ｘ' | 'Ｘ' | '+'));
+        let (kind, query) = if looks_numeric
+            && digits.len() == 4
+            && digits.bytes().all(|b| b.is_ascii_digit())
+        {
             (SearchKind::PhoneTail, PersonQuery::PhoneTail(digits))
         } else if looks_numeric && (digits.chars().count() == 15 || digits.chars().count() == 18) {
-            let id = IdNumber::parse(&digits).map_err(|e| ServiceError::invalid(FieldError::from_domain("q", &e)))?;
+            let id = IdNumber::parse(&digits)
+                .map_err(|e| ServiceError::invalid(FieldError::from_domain("q", &e)))?;
             (SearchKind::IdNumber, PersonQuery::IdNumber(id))
         } else if looks_numeric {
-            let phone =
-                PhoneNumber::parse(&digits).map_err(|e| ServiceError::invalid(FieldError::from_domain("q", &e)))?;
+            let phone = PhoneNumber::parse(&digits)
+                .map_err(|e| ServiceError::invalid(FieldError::from_domain("q", &e)))?;
             (SearchKind::Phone, PersonQuery::Phone(phone))
         } else {
             let norm = normalize_query(raw);
@@ -214,7 +236,10 @@ mod tests {
     fn id_numbers_decide_sex_and_birth() {
         let id = IdNumber::from_parts("140109", date!(1950 - 03 - 01), 123).unwrap();
         let today = date!(2026 - 11 - 25);
-        assert_eq!(identity_facts(Some(&id), None, None, today).unwrap(), (Sex::Male, Some(date!(1950 - 03 - 01))));
+        assert_eq!(
+            identity_facts(Some(&id), None, None, today).unwrap(),
+            (Sex::Male, Some(date!(1950 - 03 - 01)))
+        );
         assert!(identity_facts(Some(&id), Some(Sex::Female), None, today).is_err());
         assert!(identity_facts(Some(&id), None, Some(date!(1950 - 03 - 02)), today).is_err());
         let future = IdNumber::from_parts("140109", date!(2030 - 01 - 01), 2).unwrap();

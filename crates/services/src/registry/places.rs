@@ -33,10 +33,15 @@ fn check_label(label: &str) -> Result<String> {
 
 /// Dwellings numbered like 601 are on floor 6: what everyone in a Chinese building assumes.
 fn implied_floor(kind: PlaceKind, label: &str) -> Option<i64> {
-    if kind != PlaceKind::Dwelling || label.len() < 3 || !label.bytes().all(|b| b.is_ascii_digit()) {
+    if kind != PlaceKind::Dwelling || label.len() < 3 || !label.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
-    label.parse::<i64>().ok().map(|n| n / 100).filter(|f| *f > 0)
+    label
+        .parse::<i64>()
+        .ok()
+        .map(|n| n / 100)
+        .filter(|f| *f > 0)
 }
 
 fn duplicate() -> ServiceError {
@@ -63,13 +68,19 @@ impl Registry {
                     "A compound is the top of the place tree and has no parent",
                 )));
             }
-            (Some(_), None) => return Err(ServiceError::invalid(FieldError::required("parent_id"))),
+            (Some(_), None) => {
+                return Err(ServiceError::invalid(FieldError::required("parent_id")));
+            }
             (Some(want), Some(p)) if p.kind != want => {
                 return Err(ServiceError::invalid(FieldError::new(
                     "parent_id",
                     "place.parent_kind",
                     format!("{}的上级必须是{}", cmd.kind.name_zh(), want.name_zh()),
-                    format!("A {}'s parent must be a {}", cmd.kind.name_en(), want.name_en()),
+                    format!(
+                        "A {}'s parent must be a {}",
+                        cmd.kind.name_en(),
+                        want.name_en()
+                    ),
                 )));
             }
             _ => {}
@@ -124,7 +135,11 @@ impl Registry {
         floor: Option<Option<i64>>,
     ) -> Result<Place> {
         let label = label.map(|l| check_label(&l)).transpose()?;
-        match self.store.update_place(scope, id, &PlacePatch { label, floor }).await {
+        match self
+            .store
+            .update_place(scope, id, &PlacePatch { label, floor })
+            .await
+        {
             Err(StoreError::Conflict(_)) => Err(duplicate()),
             other => Ok(other?),
         }

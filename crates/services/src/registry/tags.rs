@@ -35,8 +35,14 @@ impl Registry {
 
     pub async fn update_tag(&self, id: i64, patch: TagPatch) -> Result<Tag> {
         let patch = TagPatch {
-            name_zh: patch.name_zh.map(|n| check_name("name_zh", &n)).transpose()?,
-            name_en: patch.name_en.map(|n| check_name("name_en", &n)).transpose()?,
+            name_zh: patch
+                .name_zh
+                .map(|n| check_name("name_zh", &n))
+                .transpose()?,
+            name_en: patch
+                .name_en
+                .map(|n| check_name("name_en", &n))
+                .transpose()?,
             sensitivity: patch.sensitivity,
         };
         Ok(self.store.update_tag(id, &patch).await?)
@@ -47,17 +53,30 @@ impl Registry {
         let tag = reference("tag", self.store.tag_by_code(&cmd.tag).await)?;
         let fits = matches!(
             (tag.subject, cmd.on),
-            (TagSubject::Person, Labelled::Person(_)) | (TagSubject::Household, Labelled::Household(_))
+            (TagSubject::Person, Labelled::Person(_))
+                | (TagSubject::Household, Labelled::Household(_))
         );
         if !fits {
             return Err(ServiceError::invalid(FieldError::new(
                 "tag",
                 "tag.subject_mismatch",
-                format!("标签“{}”只能用于{}", tag.name_zh, if tag.subject == TagSubject::Person { "居民" } else { "户" }),
+                format!(
+                    "标签“{}”只能用于{}",
+                    tag.name_zh,
+                    if tag.subject == TagSubject::Person {
+                        "居民"
+                    } else {
+                        "户"
+                    }
+                ),
                 format!(
                     "Tag “{}” applies to {} only",
                     tag.name_en,
-                    if tag.subject == TagSubject::Person { "persons" } else { "households" }
+                    if tag.subject == TagSubject::Person {
+                        "persons"
+                    } else {
+                        "households"
+                    }
                 ),
             )));
         }
@@ -70,7 +89,10 @@ impl Registry {
                 "The date cannot be in the future",
             )));
         }
-        let note = cmd.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        let note = cmd
+            .note
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
         if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
             return Err(ServiceError::invalid(FieldError::new(
                 "note",
@@ -99,7 +121,12 @@ impl Registry {
         }
     }
 
-    pub async fn end_tag_assignment(&self, scope: &Scope, id: i64, ended_on: Option<Date>) -> Result<TagAssignment> {
+    pub async fn end_tag_assignment(
+        &self,
+        scope: &Scope,
+        id: i64,
+        ended_on: Option<Date>,
+    ) -> Result<TagAssignment> {
         let today = self.clock.today();
         let on = ended_on.unwrap_or(today);
         if on > today {

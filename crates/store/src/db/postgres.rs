@@ -107,7 +107,9 @@ impl PgTx {
     }
 
     pub(crate) fn client(&self) -> &Object {
-        self.client.as_ref().expect("client present until commit or drop")
+        self.client
+            .as_ref()
+            .expect("client present until commit or drop")
     }
 
     pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
@@ -148,8 +150,14 @@ impl DbRow for PgRow<'_> {
         let ty = self.0.columns()[i].type_();
         let r = match *ty {
             Type::INT8 => self.0.try_get::<_, Option<i64>>(i),
-            Type::INT4 => self.0.try_get::<_, Option<i32>>(i).map(|v| v.map(i64::from)),
-            Type::INT2 => self.0.try_get::<_, Option<i16>>(i).map(|v| v.map(i64::from)),
+            Type::INT4 => self
+                .0
+                .try_get::<_, Option<i32>>(i)
+                .map(|v| v.map(i64::from)),
+            Type::INT2 => self
+                .0
+                .try_get::<_, Option<i16>>(i)
+                .map(|v| v.map(i64::from)),
             Type::BOOL => self
                 .0
                 .try_get::<_, Option<bool>>(i)
@@ -162,7 +170,10 @@ impl DbRow for PgRow<'_> {
         let ty = self.0.columns()[i].type_();
         match *ty {
             Type::FLOAT8 => self.0.try_get::<_, Option<f64>>(i),
-            Type::FLOAT4 => self.0.try_get::<_, Option<f32>>(i).map(|v| v.map(f64::from)),
+            Type::FLOAT4 => self
+                .0
+                .try_get::<_, Option<f32>>(i)
+                .map(|v| v.map(f64::from)),
             _ => return self.opt_int(i).map(|v| v.map(|v| v as f64)),
         }
         .map_err(|e| decode(i, e))

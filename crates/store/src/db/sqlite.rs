@@ -226,9 +226,7 @@ impl ToSql for Value {
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Value::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
             Value::Date(d) => ToSqlOutput::Owned(rusqlite::types::Value::Text(date_to_text(*d))),
-            Value::Timestamp(t) => {
-                ToSqlOutput::Owned(rusqlite::types::Value::Text(ts_to_text(*t)))
-            }
+            Value::Timestamp(t) => ToSqlOutput::Owned(rusqlite::types::Value::Text(ts_to_text(*t))),
         })
     }
 }

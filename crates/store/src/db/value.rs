@@ -74,9 +74,8 @@ macro_rules! params {
 
 const DATE_FMT: &[time::format_description::BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]");
-const TS_FMT: &[time::format_description::BorrowedFormatItem<'static>] = format_description!(
-    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-);
+const TS_FMT: &[time::format_description::BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
 pub(crate) fn date_to_text(d: Date) -> String {
     d.format(DATE_FMT).expect("a Date always formats")
