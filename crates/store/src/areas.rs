@@ -6,6 +6,7 @@ use wangge_domain::{AreaCode, AreaLevel, AreaPath, Scope};
 
 use crate::db::{DbRow, Tx, Value};
 use crate::page::{Cursor, Page, PageRequest};
+use crate::places::area_names;
 use crate::scope_sql::{within, within_or_above};
 use crate::{Store, StoreError, now, params};
 
@@ -68,7 +69,7 @@ fn area_from_row(r: &dyn DbRow) -> Result<Area, StoreError> {
 
 impl Store {
     pub async fn area(&self, scope: &Scope, id: i64) -> Result<Area, StoreError> {
-        let mut p = params![id];
+        let mut p = Vec::from(params![id]);
         let seen = within_or_above("path", scope, &mut p);
         let sql = format!("SELECT {COLUMNS} FROM areas WHERE id = ? AND {seen}");
         self.db
@@ -78,7 +79,7 @@ impl Store {
     }
 
     pub async fn area_by_code(&self, scope: &Scope, code: &AreaCode) -> Result<Area, StoreError> {
-        let mut p = params![code.as_str()];
+        let mut p = Vec::from(params![code.as_str()]);
         let seen = within_or_above("path", scope, &mut p);
         let sql = format!("SELECT {COLUMNS} FROM areas WHERE code = ? AND {seen}");
         self.db
@@ -89,7 +90,7 @@ impl Store {
 
     /// Areas the caller may write under: inside the scope, not merely above it.
     pub async fn area_for_write(&self, scope: &Scope, id: i64) -> Result<Area, StoreError> {
-        let mut p = params![id];
+        let mut p = Vec::from(params![id]);
         let inside = within("path", scope, &mut p);
         let sql = format!("SELECT {COLUMNS} FROM areas WHERE id = ? AND {inside}");
         self.db
@@ -185,7 +186,7 @@ impl Store {
         patch: &AreaPatch,
     ) -> Result<Area, StoreError> {
         let mut tx = self.db.begin().await?;
-        let mut p = params![id];
+        let mut p = Vec::from(params![id]);
         let inside = within("path", scope, &mut p);
         let found = tx
             .query_opt(
@@ -198,11 +199,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         if let Some(name) = &patch.name {
-            tx.execute(
-                "UPDATE areas SET name = ?, updated_at = ? WHERE id = ?",
-                &params![name, now(), id],
-            )
-            .await?;
+            rename(&mut tx, id, name).await?;
         }
         if let Some(boundary) = &patch.boundary {
             tx.execute(
@@ -219,7 +216,7 @@ impl Store {
 async fn insert_area(tx: &mut Tx, scope: &Scope, new: &NewArea) -> Result<i64, StoreError> {
     let parent_path = match new.parent_id {
         Some(parent) => {
-            let mut p = params![parent];
+            let mut p = Vec::from(params![parent]);
             let inside = within("path", scope, &mut p);
             let sql = format!("SELECT path FROM areas WHERE id = ? AND {inside}");
             let path = tx
@@ -259,4 +256,44 @@ async fn insert_area(tx: &mut Tx, scope: &Scope, new: &NewArea) -> Result<i64, S
     )
     .await?;
     Ok(id)
+}
+
+/// Renames an area and rewrites the standard addresses below it, which begin with the names of
+/// the areas above their grid.
+async fn rename(tx: &mut Tx, id: i64, name: &str) -> Result<(), StoreError> {
+    let path = tx
+        .query_opt("SELECT path FROM areas WHERE id = ?", &params![id], |r| {
+            r.text(0)
+        })
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let subtree = Scope::of([decode(AreaPath::parse(&path))?]);
+    let mut p = Vec::new();
+    let inside = within("area_path", &subtree, &mut p);
+    let paths = tx
+        .query(
+            &format!("SELECT DISTINCT area_path FROM places WHERE {inside}"),
+            &p,
+            |r| decode(AreaPath::parse(&r.text(0)?)),
+        )
+        .await?;
+    let mut before = Vec::with_capacity(paths.len());
+    for path in &paths {
+        before.push(area_names(tx, path).await?.concat());
+    }
+    tx.execute(
+        "UPDATE areas SET name = ?, updated_at = ? WHERE id = ?",
+        &params![name, now(), id],
+    )
+    .await?;
+    for (path, old) in paths.iter().zip(before) {
+        let new = area_names(tx, path).await?.concat();
+        let n = old.chars().count() as i64;
+        tx.execute(
+            "UPDATE places SET address = ? || substr(address, ?) WHERE area_path = ? AND substr(address, 1, ?) = ?",
+            &params![new, n + 1, path.as_str(), n, old],
+        )
+        .await?;
+    }
+    Ok(())
 }

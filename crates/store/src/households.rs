@@ -94,7 +94,7 @@ fn member_from_row(r: &dyn DbRow) -> Result<Member, StoreError> {
 }
 
 async fn household_in_tx(tx: &mut Tx, scope: &Scope, id: i64) -> Result<Household, StoreError> {
-    let mut p = params![id];
+    let mut p = Vec::from(params![id]);
     let inside = within("h.area_path", scope, &mut p);
     tx.query_opt(
         &format!("SELECT {COLUMNS} FROM households h WHERE h.id = ? AND {inside}"),
@@ -107,7 +107,7 @@ async fn household_in_tx(tx: &mut Tx, scope: &Scope, id: i64) -> Result<Househol
 
 impl Store {
     pub async fn household(&self, scope: &Scope, id: i64) -> Result<Household, StoreError> {
-        let mut p = params![id];
+        let mut p = Vec::from(params![id]);
         let inside = within("h.area_path", scope, &mut p);
         self.db
             .query_opt(
@@ -212,7 +212,7 @@ impl Store {
         household_id: i64,
         include_ended: bool,
     ) -> Result<Vec<Member>, StoreError> {
-        let mut p = params![household_id];
+        let mut p = Vec::from(params![household_id]);
         let inside = within("m.area_path", scope, &mut p);
         let current = if include_ended {
             ""
@@ -305,7 +305,7 @@ impl Store {
     }
 
     async fn member(&self, scope: &Scope, id: i64) -> Result<Member, StoreError> {
-        let mut p = params![id];
+        let mut p = Vec::from(params![id]);
         let inside = within("m.area_path", scope, &mut p);
         let sql = format!(
             "SELECT {MEMBER_COLUMNS} FROM household_members m JOIN persons p ON p.id = m.person_id \
@@ -324,7 +324,7 @@ async fn member_in_tx(
     household_id: i64,
     member_id: i64,
 ) -> Result<Member, StoreError> {
-    let mut p = params![member_id, household_id];
+    let mut p = Vec::from(params![member_id, household_id]);
     let inside = within("m.area_path", scope, &mut p);
     let sql = format!(
         "SELECT {MEMBER_COLUMNS} FROM household_members m JOIN persons p ON p.id = m.person_id \
@@ -342,7 +342,7 @@ pub(crate) async fn insert_household(
 ) -> Result<i64, StoreError> {
     let (area_id, area_path) = match new.dwelling_id {
         Some(d) => {
-            let mut p = params![d];
+            let mut p = Vec::from(params![d]);
             let inside = within("area_path", scope, &mut p);
             let sql = format!(
                 "SELECT area_id, area_path FROM places WHERE id = ? AND kind = 'dwelling' AND {inside}"
@@ -353,7 +353,7 @@ pub(crate) async fn insert_household(
         }
         None => {
             let area = new.area_id.ok_or(StoreError::NotFound)?;
-            let mut p = params![area];
+            let mut p = Vec::from(params![area]);
             let inside = within("path", scope, &mut p);
             let sql =
                 format!("SELECT id, path FROM areas WHERE id = ? AND level = 'grid' AND {inside}");
@@ -381,7 +381,7 @@ pub(crate) async fn insert_member(
     if h.ended_on.is_some() {
         return Err(StoreError::Conflict("household has ended".into()));
     }
-    let mut p = params![new.person_id];
+    let mut p = Vec::from(params![new.person_id]);
     let inside = within("area_path", scope, &mut p);
     let person_area = tx
         .query_opt(

@@ -116,7 +116,7 @@ pub(crate) fn person_from_row(r: &dyn DbRow) -> Result<Person, StoreError> {
 
 impl Store {
     pub async fn person(&self, scope: &Scope, id: i64) -> Result<Person, StoreError> {
-        let mut p = params![id];
+        let mut p = Vec::from(params![id]);
         let inside = within("p.area_path", scope, &mut p);
         let sql = format!("SELECT {COLUMNS} FROM persons p WHERE p.id = ? AND {inside}");
         self.db
@@ -130,7 +130,7 @@ impl Store {
         scope: &Scope,
         id: i64,
     ) -> Result<PersonSecrets, StoreError> {
-        let mut p = params![id];
+        let mut p = Vec::from(params![id]);
         let inside = within("area_path", scope, &mut p);
         let sql =
             format!("SELECT id_number_cipher, phone_cipher FROM persons WHERE id = ? AND {inside}");
@@ -278,7 +278,7 @@ impl Store {
         patch: &PersonPatch,
     ) -> Result<Person, StoreError> {
         let mut tx = self.db.begin().await?;
-        let mut p = params![id];
+        let mut p = Vec::from(params![id]);
         let inside = within("area_path", scope, &mut p);
         let path = tx
             .query_opt(
@@ -384,7 +384,7 @@ pub(crate) async fn insert_person(
 ) -> Result<i64, StoreError> {
     let area_id = match &new.joining {
         Some(j) => {
-            let mut p = params![j.household_id];
+            let mut p = Vec::from(params![j.household_id]);
             let inside = within("area_path", scope, &mut p);
             tx.query_opt(
                 &format!("SELECT area_id FROM households WHERE id = ? AND {inside}"),
@@ -396,7 +396,7 @@ pub(crate) async fn insert_person(
         }
         None => new.area_id.ok_or(StoreError::NotFound)?,
     };
-    let mut p = params![area_id];
+    let mut p = Vec::from(params![area_id]);
     let inside = within("path", scope, &mut p);
     let path = tx
         .query_opt(

@@ -78,7 +78,7 @@ fn visible(scope: &Scope, p: &mut Vec<Value>) -> String {
 
 impl Store {
     pub async fn place(&self, scope: &Scope, id: i64) -> Result<Place, StoreError> {
-        let mut p = params![id];
+        let mut p = Vec::from(params![id]);
         let seen = visible(scope, &mut p);
         let sql = format!("SELECT {COLUMNS} FROM places WHERE id = ? AND {seen}");
         self.db
@@ -129,7 +129,7 @@ impl Store {
             .area_id
             .or(parent.as_ref().map(|p| p.area_id))
             .ok_or(StoreError::NotFound)?;
-        let mut p = params![area_id];
+        let mut p = Vec::from(params![area_id]);
         let inside = within("path", scope, &mut p);
         let area_path = tx
             .query_opt(
@@ -177,7 +177,7 @@ impl Store {
         patch: &PlacePatch,
     ) -> Result<Place, StoreError> {
         let mut tx = self.db.begin().await?;
-        let mut p = params![id];
+        let mut p = Vec::from(params![id]);
         let inside = within("area_path", scope, &mut p);
         let place = tx
             .query_opt(
@@ -223,7 +223,7 @@ impl Store {
 }
 
 async fn place_in_tx(tx: &mut Tx, scope: &Scope, id: i64) -> Result<Place, StoreError> {
-    let mut p = params![id];
+    let mut p = Vec::from(params![id]);
     let seen = visible(scope, &mut p);
     tx.query_opt(
         &format!("SELECT {COLUMNS} FROM places WHERE id = ? AND {seen}"),
@@ -235,7 +235,7 @@ async fn place_in_tx(tx: &mut Tx, scope: &Scope, id: i64) -> Result<Place, Store
 }
 
 /// The names of the areas from the city down to (and including) the community of `path`.
-async fn area_names(tx: &mut Tx, path: &AreaPath) -> Result<Vec<String>, StoreError> {
+pub(crate) async fn area_names(tx: &mut Tx, path: &AreaPath) -> Result<Vec<String>, StoreError> {
     let ids = path.ids();
     let marks = vec!["?"; ids.len()].join(", ");
     let p: Vec<Value> = ids.iter().map(|i| Value::Int(*i)).collect();

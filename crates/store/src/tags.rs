@@ -219,7 +219,7 @@ impl Store {
         scope: &Scope,
         id: i64,
     ) -> Result<TagAssignment, StoreError> {
-        let mut p = params![id];
+        let mut p = Vec::from(params![id]);
         let inside = within("a.area_path", scope, &mut p);
         let sql = format!(
             "SELECT {ASSIGNMENT_COLUMNS} FROM tag_assignments a JOIN tags t ON t.id = a.tag_id \
@@ -284,7 +284,7 @@ impl Store {
             Labelled::Person(id) => ("persons", id),
             Labelled::Household(id) => ("households", id),
         };
-        let mut p = params![subject_id];
+        let mut p = Vec::from(params![subject_id]);
         let inside = within("area_path", scope, &mut p);
         let path = tx
             .query_opt(

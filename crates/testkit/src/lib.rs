@@ -27,7 +27,11 @@ pub struct TestStore {
 
 enum Cleanup {
     Dir(PathBuf),
-    PgDatabase { admin_url: String, name: String, dir: PathBuf },
+    PgDatabase {
+        admin_url: String,
+        name: String,
+        dir: PathBuf,
+    },
 }
 
 impl Drop for TestStore {
@@ -36,17 +40,25 @@ impl Drop for TestStore {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Cleanup::PgDatabase { admin_url, name, dir } => {
+            Cleanup::PgDatabase {
+                admin_url,
+                name,
+                dir,
+            } => {
                 let _ = std::fs::remove_dir_all(dir);
                 let (url, name) = (admin_url.clone(), name.clone());
                 // Drop may run inside a runtime: a thread of its own can block on the cleanup.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
                     if let Ok(rt) = rt {
                         rt.block_on(async {
                             if let Ok(client) = admin(&url).await {
                                 let _ = client
-                                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                    .batch_execute(&format!(
+                                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                    ))
                                     .await;
                             }
                         });
@@ -103,7 +115,9 @@ pub async fn postgres() -> Option<TestStore> {
             if std::env::var("WANGGE_TEST_REQUIRE_PG").is_ok_and(|v| v == "1") {
                 panic!("PostgreSQL is required (WANGGE_TEST_REQUIRE_PG=1) but unreachable: {e}");
             }
-            eprintln!("NOTICE: PostgreSQL unreachable ({e}); the PostgreSQL half of this test was SKIPPED");
+            eprintln!(
+                "NOTICE: PostgreSQL unreachable ({e}); the PostgreSQL half of this test was SKIPPED"
+            );
             return None;
         }
     };
@@ -122,12 +136,18 @@ pub async fn postgres() -> Option<TestStore> {
         database_url: Some(url),
         secret_key: Some(TEST_KEY.into()),
     };
-    let store = open_store(&storage).await.expect("open PostgreSQL test store");
+    let store = open_store(&storage)
+        .await
+        .expect("open PostgreSQL test store");
     Some(TestStore {
         name: "postgres",
         store,
         storage,
-        cleanup: Cleanup::PgDatabase { admin_url, name, dir },
+        cleanup: Cleanup::PgDatabase {
+            admin_url,
+            name,
+            dir,
+        },
     })
 }
 

@@ -94,26 +94,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 }
 
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    // Syntax first, so a truncated body is reported as such and not as a wrong field.
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(
+            "json.syntax",
+            format!("JSON 格式错误：第 {} 行第 {} 列", e.line(), e.column()),
+            format!("Malformed JSON at line {}, column {}", e.line(), e.column()),
+        )
+    })?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::bad_request(
-                "json.syntax",
-                format!(
-                    "JSON 格式错误：第 {} 行第 {} 列",
-                    inner.line(),
-                    inner.column()
-                ),
-                format!(
-                    "Malformed JSON at line {}, column {}",
-                    inner.line(),
-                    inner.column()
-                ),
-            );
-        }
-        let msg = inner.to_string();
+        let msg = e.into_inner().to_string();
         // serde names a missing field in its message; other data errors may quote the value,
         // which could be personal data, so only the field path is reported.
         if let Some(rest) = msg.strip_prefix("missing field `") {

@@ -34,7 +34,15 @@ fn not_in_future(field: &str, d: Date, today: Date) -> Result<Date> {
     Ok(d)
 }
 
-fn ended_conflict() -> ServiceError {
+fn householder_exists() -> ServiceError {
+    ServiceError::conflict(
+        "household.householder_exists",
+        "该户已有户主；请先变更现户主的关系",
+        "The household already has a householder; change theirs first",
+    )
+}
+
+pub(super) fn ended_conflict() -> ServiceError {
     ServiceError::conflict(
         "household.ended",
         "该户或该成员记录已结束",
@@ -71,12 +79,20 @@ impl Registry {
         if h.ended_on.is_some() {
             return Err(ended_conflict());
         }
-        if on < h.started_on {
+        let latest_start = self
+            .store
+            .members(scope, id, false)
+            .await?
+            .iter()
+            .map(|m| m.started_on)
+            .chain([h.started_on])
+            .max();
+        if latest_start.is_some_and(|d| on < d) {
             return Err(ServiceError::invalid(FieldError::new(
                 "ended_on",
                 "date.before_start",
-                "结束日期早于开始日期",
-                "The end date is before the start date",
+                "结束日期早于该户或其现有成员记录的开始日期",
+                "The end date is before the household or one of its current memberships starts",
             )));
         }
         Ok(self.store.end_household(scope, id, on).await?)
@@ -97,11 +113,7 @@ impl Registry {
                 .iter()
                 .any(|m| m.relation.is_householder() && m.person_id != cmd.person_id)
             {
-                return Err(ServiceError::conflict(
-                    "household.householder_exists",
-                    "该户已有户主；请先变更现户主的关系",
-                    "The household already has a householder; change theirs first",
-                ));
+                return Err(householder_exists());
             }
         }
         let new = NewMember {
@@ -141,6 +153,23 @@ impl Registry {
         }
     }
 
+    /// One current householder per household.
+    async fn check_no_other_householder(
+        &self,
+        scope: &Scope,
+        household_id: i64,
+        member_id: i64,
+    ) -> Result<()> {
+        let current = self.store.members(scope, household_id, false).await?;
+        if current
+            .iter()
+            .any(|m| m.relation.is_householder() && m.id != member_id)
+        {
+            return Err(householder_exists());
+        }
+        Ok(())
+    }
+
     pub async fn change_member(
         &self,
         scope: &Scope,
@@ -152,6 +181,10 @@ impl Registry {
     ) -> Result<Member> {
         let today = self.clock.today();
         let on = not_in_future("on", on.unwrap_or(today), today)?;
+        if relation.is_some_and(|r| r.is_householder()) {
+            self.check_no_other_householder(scope, household_id, member_id)
+                .await?;
+        }
         match self
             .store
             .change_member(scope, household_id, member_id, relation, residence_type, on)

@@ -128,6 +128,12 @@ impl Registry {
         } else {
             "area_id"
         };
+        if let Some(j) = &cmd.joining {
+            let household = reference(field, self.store.household(scope, j.household_id).await)?;
+            if household.ended_on.is_some() {
+                return Err(super::households::ended_conflict());
+            }
+        }
         match self.store.create_person(scope, &new).await {
             Err(StoreError::Conflict(c)) if c.contains("id_number") => Err(duplicate_id()),
             Err(StoreError::Conflict(_)) => Err(ServiceError::conflict(
@@ -146,8 +152,33 @@ impl Registry {
         patch: PersonPatch,
     ) -> Result<Person> {
         let today = self.clock.today();
-        if let Some(Some(idn)) = &patch.id_number {
-            identity_facts(Some(idn), patch.sex, patch.birth_date.flatten(), today)?;
+        match &patch.id_number {
+            Some(Some(idn)) => {
+                identity_facts(Some(idn), patch.sex, patch.birth_date.flatten(), today)?;
+            }
+            Some(None) => {}
+            // Sex and birth date of someone with an ID number on record follow from it.
+            None => {
+                let current = self.store.person(scope, id).await?;
+                if current.id_number_masked.is_some() {
+                    if patch.sex.is_some_and(|s| s != current.sex) {
+                        return Err(ServiceError::invalid(FieldError::new(
+                            "sex",
+                            "sex.mismatch",
+                            "性别与身份证号不符",
+                            "Sex does not match the ID number",
+                        )));
+                    }
+                    if patch.birth_date.is_some_and(|b| b != current.birth_date) {
+                        return Err(ServiceError::invalid(FieldError::new(
+                            "birth_date",
+                            "birth_date.mismatch",
+                            "出生日期与身份证号不符",
+                            "Birth date does not match the ID number",
+                        )));
+                    }
+                }
+            }
         }
         match self.store.update_person(scope, id, &patch).await {
             Err(StoreError::Conflict(_)) => Err(duplicate_id()),

@@ -100,7 +100,7 @@ impl Db {
         Ok(Tx {
             inner: match &*self.inner {
                 Inner::Sqlite(s) => TxInner::Sqlite(SqliteTx::begin(s.write().await)?),
-                Inner::Pg(p) => TxInner::Pg(PgTx::begin(p.client().await?).await?),
+                Inner::Pg(p) => TxInner::Pg(Box::new(PgTx::begin(p.client().await?).await?)),
             },
         })
     }
@@ -143,7 +143,7 @@ pub struct Tx {
 
 enum TxInner {
     Sqlite(SqliteTx),
-    Pg(PgTx),
+    Pg(Box<PgTx>),
 }
 
 impl Tx {

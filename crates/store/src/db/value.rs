@@ -66,10 +66,10 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
-/// Builds a parameter list: `params![a, b, c]`.
+/// Builds a parameter array: `&params![a, b, c]`.
 #[macro_export]
 macro_rules! params {
-    ($($v:expr),* $(,)?) => { vec![$($crate::db::Value::from($v)),*] };
+    ($($v:expr),* $(,)?) => { [$($crate::db::Value::from($v)),*] };
 }
 
 const DATE_FMT: &[time::format_description::BorrowedFormatItem<'static>] =

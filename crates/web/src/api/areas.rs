@@ -79,10 +79,7 @@ async fn list_areas(
     let level = f.optional("level", q.level.as_deref(), AreaLevel::parse);
     let within_code = f.optional("within", q.within.as_deref(), AreaCode::parse);
     f.finish()?;
-    let within = match within_code {
-        Some(code) => Some(s.registry.store.area_by_code(&scope, &code).await?.path),
-        None => None,
-    };
+    let within = super::area_filter(&s, &scope, "within", within_code).await?;
     let filter = AreaFilter {
         parent_id: q.parent_id,
         level,

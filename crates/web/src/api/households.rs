@@ -106,14 +106,8 @@ async fn list_households(
     let area = f.optional("area", q.area.as_deref(), AreaCode::parse);
     let tag = f.optional("tag", q.tag.as_deref(), TagCode::parse);
     f.finish()?;
-    let within = match area {
-        Some(code) => Some(s.registry.store.area_by_code(&scope, &code).await?.path),
-        None => None,
-    };
-    let tag_id = match tag {
-        Some(code) => Some(s.registry.store.tag_by_code(&code).await?.id),
-        None => None,
-    };
+    let within = super::area_filter(&s, &scope, "area", area).await?;
+    let tag_id = super::tag_filter(&s, "tag", tag).await?;
     let filter = HouseholdFilter {
         within,
         dwelling_id: q.dwelling_id,

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::OpenApi;
 use utoipa::{OpenApi as _, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
+use wangge_domain::{AreaCode, AreaPath, Scope, TagCode};
 use wangge_services::FieldError;
+use wangge_store::StoreError;
 use wangge_store::page::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest};
 
 use crate::AppState;
@@ -90,4 +92,38 @@ where
     D: serde::Deserializer<'de>,
 {
     Option::<T>::deserialize(d).map(Some)
+}
+
+/// An area-code filter as a path inside the caller's scope; an unknown (or unseen) code is a
+/// problem with that parameter, not a missing resource.
+pub(crate) async fn area_filter(
+    s: &AppState,
+    scope: &Scope,
+    field: &str,
+    code: Option<AreaCode>,
+) -> Result<Option<AreaPath>, ApiError> {
+    match code {
+        None => Ok(None),
+        Some(code) => match s.registry.store.area_by_code(scope, &code).await {
+            Ok(area) => Ok(Some(area.path)),
+            Err(StoreError::NotFound) => Err(FieldError::unknown_reference(field).into()),
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+/// A tag-code filter as a tag id; an unknown code is a problem with that parameter.
+pub(crate) async fn tag_filter(
+    s: &AppState,
+    field: &str,
+    code: Option<TagCode>,
+) -> Result<Option<i64>, ApiError> {
+    match code {
+        None => Ok(None),
+        Some(code) => match s.registry.store.tag_by_code(&code).await {
+            Ok(tag) => Ok(Some(tag.id)),
+            Err(StoreError::NotFound) => Err(FieldError::unknown_reference(field).into()),
+            Err(e) => Err(e.into()),
+        },
+    }
 }

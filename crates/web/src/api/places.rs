@@ -72,10 +72,7 @@ async fn list_places(
     let kind = f.optional("kind", q.kind.as_deref(), PlaceKind::parse);
     let area = f.optional("area", q.area.as_deref(), AreaCode::parse);
     f.finish()?;
-    let within = match area {
-        Some(code) => Some(s.registry.store.area_by_code(&scope, &code).await?.path),
-        None => None,
-    };
+    let within = super::area_filter(&s, &scope, "area", area).await?;
     let filter = PlaceFilter {
         parent_id: q.parent_id,
         kind,

@@ -239,14 +239,8 @@ async fn list_assignments(
     let tag = f.optional("tag", q.tag.as_deref(), TagCode::parse);
     let area = f.optional("area", q.area.as_deref(), AreaCode::parse);
     f.finish()?;
-    let tag_id = match tag {
-        Some(code) => Some(s.registry.store.tag_by_code(&code).await?.id),
-        None => None,
-    };
-    let within = match area {
-        Some(code) => Some(s.registry.store.area_by_code(&scope, &code).await?.path),
-        None => None,
-    };
+    let tag_id = super::tag_filter(&s, "tag", tag).await?;
+    let within = super::area_filter(&s, &scope, "area", area).await?;
     let on = match (q.person_id, q.household_id) {
         (Some(p), _) => Some(Labelled::Person(p)),
         (None, Some(h)) => Some(Labelled::Household(h)),
