@@ -103,7 +103,11 @@ impl Targets {
         let everything = Scope::everything();
         let community_code = store.area(&everything, community.last_id()).await?.code;
         let tag_code = TagCode::parse(COHORT_TAG).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let tag_id = store.tag_by_code(&tag_code).await.context("cohort tag")?.id;
+        let tag_id = store
+            .tag_by_code(&wangge_domain::Scope::everything(), &tag_code)
+            .await
+            .context("cohort tag")?
+            .id;
 
         let (lo, hi) = district.range();
         let ids = store

@@ -1,5 +1,7 @@
 //! `wangge`: one binary for serving, migrating, the demo city, imports and benchmarks.
 
+mod users;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -52,6 +54,21 @@ enum Command {
     Import {
         #[command(subcommand)]
         what: ImportCommand,
+    },
+    /// Users: add, list, disable.
+    User {
+        #[command(subcommand)]
+        what: users::UserCommand,
+    },
+    /// API tokens for integrations.
+    Token {
+        #[command(subcommand)]
+        what: users::TokenCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        what: users::AuditCommand,
     },
     /// Benchmarks: the product's figures beside raw-engine baselines from the same run.
     Bench {
@@ -135,6 +152,15 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Import {
             what: ImportCommand::Areas { file },
         } => import_areas(&cfg, &file).await,
+        Command::User { what } => {
+            users::user(open_store(&cfg).await.context("opening the store")?, what).await
+        }
+        Command::Token { what } => {
+            users::token(open_store(&cfg).await.context("opening the store")?, what).await
+        }
+        Command::Audit { what } => {
+            users::audit(open_store(&cfg).await.context("opening the store")?, what).await
+        }
         Command::Bench {
             what:
                 BenchCommand::Registry {
@@ -161,6 +187,7 @@ async fn serve(cfg: &StorageConfig, listen: &str, demo_if_empty: bool) -> Result
         eprintln!("The store is empty: building the demo city first.");
         build_demo(
             &store,
+            cfg,
             &DemoArgs {
                 residents: wangge_demo::DEFAULT_RESIDENTS,
                 seed: 1,
@@ -183,10 +210,14 @@ async fn demo(cfg: &StorageConfig, args: &DemoArgs) -> Result<()> {
         bail!("--residents must be between 1 and 5000000");
     }
     let store = open_store(cfg).await.context("opening the store")?;
-    build_demo(&store, args).await
+    build_demo(&store, cfg, args).await
 }
 
-async fn build_demo(store: &wangge_store::Store, args: &DemoArgs) -> Result<()> {
+async fn build_demo(
+    store: &wangge_store::Store,
+    cfg: &StorageConfig,
+    args: &DemoArgs,
+) -> Result<()> {
     let started = Instant::now();
     let config = wangge_demo::DemoConfig {
         residents: args.residents,
@@ -217,11 +248,46 @@ async fn build_demo(store: &wangge_store::Store, args: &DemoArgs) -> Result<()> 
                 p.grids_total,
                 started.elapsed().as_secs_f64()
             );
+            let users = wangge_services::demo::create_demo_users(store).await?;
+            let mut text = String::from(
+                "# Wangge demo accounts (generated; change or disable them for real use)\n",
+            );
+            for u in &users {
+                text.push_str(&format!(
+                    "{:<16} {:<20} {:<16} {}\n",
+                    u.username,
+                    u.role.as_str(),
+                    u.area,
+                    u.password
+                ));
+            }
+            let path = cfg.data_dir.join("demo-credentials.txt");
+            write_private(&path, &text)?;
+            eprintln!(
+                "\nDemo accounts (also saved to {}):\n{text}",
+                path.display()
+            );
             Ok(())
         }
         Err(ServiceError::Conflict { message_en, .. }) => bail!("{message_en}"),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 async fn import_areas(cfg: &StorageConfig, file: &PathBuf) -> Result<()> {

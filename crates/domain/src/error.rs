@@ -101,6 +101,14 @@ pub enum DomainError {
     Sex(Echo),
     /// A date outside what the rule accepts (e.g. a birth year before 1880).
     Date,
+    Role(Echo),
+    Username,
+    PasswordTooShort {
+        min: usize,
+    },
+    PasswordClasses {
+        found: usize,
+    },
 }
 
 impl DomainError {
@@ -126,6 +134,10 @@ impl DomainError {
             Self::NameInvalidChar(_) => "name.invalid_char",
             Self::Sex(_) => "sex.invalid",
             Self::Date => "date.invalid",
+            Self::Role(_) => "role.invalid",
+            Self::Username => "username.invalid",
+            Self::PasswordTooShort { .. } => "password.too_short",
+            Self::PasswordClasses { .. } => "password.too_simple",
         }
     }
 
@@ -186,6 +198,14 @@ impl DomainError {
             Self::NameInvalidChar(NameCharProblem::Digit) => "姓名不能包含数字".to_owned(),
             Self::Sex(e) => format!("未知的性别 {e}：应为 男、女 或代码 0/1/2/9"),
             Self::Date => "日期无效或超出允许范围".to_owned(),
+            Self::Role(e) => format!("未知的角色 {e}"),
+            Self::Username => {
+                "用户名应为 3–32 个小写字母、数字、点、下划线或连字符，且以字母开头".to_owned()
+            }
+            Self::PasswordTooShort { min } => format!("密码至少需要 {min} 个字符"),
+            Self::PasswordClasses { found } => {
+                format!("密码须包含大写字母、小写字母、数字、符号中的至少三类，实为 {found} 类")
+            }
         }
     }
 
@@ -260,6 +280,17 @@ impl DomainError {
                 format!("unknown sex {e}: expected male, female or code 0/1/2/9")
             }
             Self::Date => "date is invalid or out of the accepted range".to_owned(),
+            Self::Role(e) => format!("unknown role {e}"),
+            Self::Username => "user name must be 3–32 lower-case letters, digits, dots, \
+                               underscores or hyphens, starting with a letter"
+                .to_owned(),
+            Self::PasswordTooShort { min } => {
+                format!("password must have at least {min} characters")
+            }
+            Self::PasswordClasses { found } => format!(
+                "password must mix at least three of upper-case, lower-case, digits and \
+                 symbols; found {found}"
+            ),
         }
     }
 }

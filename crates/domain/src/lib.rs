@@ -3,6 +3,7 @@
 //! Values are parsed, not validated: every type here can only be built from input that passed
 //! its rules, so holding one is proof of validity.
 
+pub mod access;
 pub mod area;
 pub mod error;
 pub mod id_number;
@@ -15,6 +16,7 @@ pub mod scope;
 pub mod sex;
 pub mod tag;
 
+pub use access::{NewPassword, Permission, Role, SensitivitySet, Username};
 pub use area::{AreaCode, AreaLevel, AreaPath};
 pub use error::DomainError;
 pub use id_number::IdNumber;

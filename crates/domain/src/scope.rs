@@ -1,13 +1,16 @@
 //! What part of the area tree a caller may see. Default deny: an empty scope sees nothing.
 
+use crate::access::SensitivitySet;
 use crate::area::AreaPath;
 
 /// A normalized set of subtree roots: sorted, deduplicated, none nested in another; or the
-/// whole installation, which alone may create top-level areas.
+/// whole installation, which alone may create top-level areas. It also carries the tag
+/// sensitivity classes the caller may see, so sensitive tags vanish from every query alike.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Scope {
     roots: Vec<AreaPath>,
     everything: bool,
+    tags: SensitivitySet,
 }
 
 impl Scope {
@@ -20,6 +23,7 @@ impl Scope {
         Self {
             roots: Vec::new(),
             everything: true,
+            tags: SensitivitySet::all(),
         }
     }
 
@@ -41,7 +45,18 @@ impl Scope {
         Self {
             roots,
             everything: false,
+            tags: SensitivitySet::all(),
         }
+    }
+
+    /// The same areas, seeing only these tag classes.
+    pub fn with_tag_classes(mut self, tags: SensitivitySet) -> Self {
+        self.tags = tags;
+        self
+    }
+
+    pub fn tag_classes(&self) -> SensitivitySet {
+        self.tags
     }
 
     pub fn roots(&self) -> &[AreaPath] {
@@ -68,11 +83,12 @@ impl Scope {
 
     /// The part of this scope inside the subtree at `root`.
     pub fn narrow_to(&self, root: &AreaPath) -> Scope {
-        if self.contains(root) {
+        let narrowed = if self.contains(root) {
             Self::of([root.clone()])
         } else {
             Self::of(self.roots.iter().filter(|r| r.is_within(root)).cloned())
-        }
+        };
+        narrowed.with_tag_classes(self.tags)
     }
 }
 

@@ -90,7 +90,7 @@ pub async fn load_demo(
         );
     }
     let tags: HashMap<String, i64> = store
-        .tags()
+        .tags(&scope)
         .await?
         .into_iter()
         .map(|t| (t.code.as_str().to_owned(), t.id))
@@ -240,4 +240,101 @@ fn place_chain(
         }
     }
     out
+}
+
+/// A demo account: the user name, its role, and the generated password (shown once).
+pub struct DemoUser {
+    pub username: String,
+    pub role: wangge_domain::Role,
+    pub area: String,
+    pub password: String,
+}
+
+fn demo_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    let tail: String = (0..12)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    // A fixed prefix guarantees the policy's character classes.
+    format!("Wg-7{tail}")
+}
+
+/// Creates one account per everyday role on the demo city, each with a fresh random password.
+pub async fn create_demo_users(store: &Store) -> Result<Vec<DemoUser>> {
+    use wangge_domain::{AreaLevel, NewPassword, Role, Username};
+    let identity = crate::identity::Identity::new(store.clone());
+    let scope = Scope::everything();
+    let first = |level: AreaLevel| {
+        let store = store.clone();
+        let scope = scope.clone();
+        async move {
+            let filter = wangge_store::areas::AreaFilter {
+                level: Some(level),
+                ..Default::default()
+            };
+            let page = wangge_store::page::PageRequest::default();
+            store
+                .areas(&scope, &filter, &page)
+                .await?
+                .items
+                .into_iter()
+                .next()
+                .map(|a| a.code.as_str().to_owned())
+                .ok_or(ServiceError::NotFound)
+        }
+    };
+    let city = first(AreaLevel::City).await?;
+    let district = first(AreaLevel::District).await?;
+    let community = first(AreaLevel::Community).await?;
+    let grid = first(AreaLevel::Grid).await?;
+    let plan = [
+        ("demo-admin", "演示管理员", Role::Admin, city.clone()),
+        ("demo-grid", "演示网格员", Role::GridWorker, grid),
+        (
+            "demo-community",
+            "演示社区工作人员",
+            Role::CommunityStaff,
+            community,
+        ),
+        (
+            "demo-district",
+            "演示区级管理人员",
+            Role::DistrictManager,
+            district,
+        ),
+        (
+            "demo-security",
+            "演示安全管理员",
+            Role::SecurityOfficer,
+            city.clone(),
+        ),
+        ("demo-auditor", "演示审计员", Role::Auditor, city),
+    ];
+    let mut out = Vec::new();
+    for (name, display, role, area) in plan {
+        let password = demo_password();
+        let parsed = NewPassword::parse(&password)
+            .map_err(|e| ServiceError::invalid(crate::FieldError::from_domain("password", &e)))?;
+        let username = Username::parse(name)
+            .map_err(|e| ServiceError::invalid(crate::FieldError::from_domain("username", &e)))?;
+        identity
+            .create_user(
+                "demo",
+                &username,
+                display,
+                role,
+                std::slice::from_ref(&area),
+                &parsed,
+            )
+            .await?;
+        out.push(DemoUser {
+            username: name.to_owned(),
+            role,
+            area,
+            password,
+        });
+    }
+    Ok(out)
 }

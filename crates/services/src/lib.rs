@@ -6,6 +6,7 @@ pub mod areas_import;
 pub mod clock;
 pub mod demo;
 mod error;
+pub mod identity;
 pub mod registry;
 pub mod storage;
 

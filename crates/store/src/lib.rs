@@ -11,8 +11,10 @@ pub mod migrate;
 mod scope_sql;
 
 pub mod areas;
+pub mod audit;
 pub mod bulk;
 pub mod households;
+pub mod identity;
 pub mod page;
 pub mod persons;
 pub mod places;

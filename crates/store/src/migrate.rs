@@ -23,7 +23,10 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "0001_registry")];
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_registry"),
+    migration!(2, "0002_identity"),
+];
 
 fn checksum(sql: &str) -> String {
     blake3::hash(sql.as_bytes()).to_hex()[..16].to_owned()

@@ -48,3 +48,21 @@ pub(crate) fn within_or_above(column: &str, scope: &Scope, params: &mut Vec<Valu
     );
     format!("({inside} OR {column} IN ({marks}))")
 }
+
+/// `column` (a tag sensitivity) is one of the classes the scope may see.
+pub(crate) fn visible_tags(column: &str, scope: &Scope, params: &mut Vec<Value>) -> String {
+    let classes = scope.tag_classes();
+    if classes.is_all() {
+        return "1 = 1".to_owned();
+    }
+    let names: Vec<Value> = classes
+        .iter()
+        .map(|c| Value::Text(c.as_str().to_owned()))
+        .collect();
+    if names.is_empty() {
+        return "1 = 0".to_owned();
+    }
+    let marks = vec!["?"; names.len()].join(", ");
+    params.extend(names);
+    format!("{column} IN ({marks})")
+}

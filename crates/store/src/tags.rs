@@ -6,7 +6,7 @@ use wangge_domain::{AreaPath, BUILTIN_TAGS, Scope, Sensitivity, TagCode, TagSubj
 
 use crate::db::{DbRow, Value};
 use crate::page::{Cursor, Page, PageRequest};
-use crate::scope_sql::within;
+use crate::scope_sql::{visible_tags, within};
 use crate::{Store, StoreError, now, params};
 
 #[derive(Debug, Clone)]
@@ -128,32 +128,31 @@ fn assignment_from_row(r: &dyn DbRow) -> Result<TagAssignment, StoreError> {
 }
 
 impl Store {
-    pub async fn tags(&self) -> Result<Vec<Tag>, StoreError> {
-        self.db
-            .query(
-                &format!("SELECT {TAG_COLUMNS} FROM tags ORDER BY id"),
-                &[],
-                tag_from_row,
-            )
-            .await
+    /// The catalogue as the caller may see it: classes outside their scope are absent.
+    pub async fn tags(&self, scope: &Scope) -> Result<Vec<Tag>, StoreError> {
+        let mut p = Vec::new();
+        let visible = visible_tags("sensitivity", scope, &mut p);
+        let sql = format!("SELECT {TAG_COLUMNS} FROM tags WHERE {visible} ORDER BY id");
+        self.db.query(&sql, &p, tag_from_row).await
     }
 
-    pub async fn tag(&self, id: i64) -> Result<Tag, StoreError> {
+    pub async fn tag(&self, scope: &Scope, id: i64) -> Result<Tag, StoreError> {
+        let mut p = Vec::from(params![id]);
+        let visible = visible_tags("sensitivity", scope, &mut p);
+        let sql = format!("SELECT {TAG_COLUMNS} FROM tags WHERE id = ? AND {visible}");
         self.db
-            .query_opt(
-                &format!("SELECT {TAG_COLUMNS} FROM tags WHERE id = ?"),
-                &params![id],
-                tag_from_row,
-            )
+            .query_opt(&sql, &p, tag_from_row)
             .await?
             .ok_or(StoreError::NotFound)
     }
 
-    pub async fn tag_by_code(&self, code: &TagCode) -> Result<Tag, StoreError> {
+    pub async fn tag_by_code(&self, scope: &Scope, code: &TagCode) -> Result<Tag, StoreError> {
+        let mut p = Vec::from(params![code.as_str()]);
+        let visible = visible_tags("sensitivity", scope, &mut p);
         self.db
             .query_opt(
-                &format!("SELECT {TAG_COLUMNS} FROM tags WHERE code = ?"),
-                &params![code.as_str()],
+                &format!("SELECT {TAG_COLUMNS} FROM tags WHERE code = ? AND {visible}"),
+                &p,
                 tag_from_row,
             )
             .await?
@@ -179,11 +178,11 @@ impl Store {
             )
             .await?;
         tx.commit().await?;
-        self.tag(id).await
+        self.tag(&Scope::everything(), id).await
     }
 
     pub async fn update_tag(&self, id: i64, patch: &TagPatch) -> Result<Tag, StoreError> {
-        let tag = self.tag(id).await?;
+        let tag = self.tag(&Scope::everything(), id).await?;
         self.db
             .execute(
                 "UPDATE tags SET name_zh = ?, name_en = ?, sensitivity = ?, updated_at = ? WHERE id = ?",
@@ -196,7 +195,7 @@ impl Store {
                 ],
             )
             .await?;
-        self.tag(id).await
+        self.tag(&Scope::everything(), id).await
     }
 
     /// Adds the built-in catalogue; existing codes are left as they are.
@@ -221,9 +220,10 @@ impl Store {
     ) -> Result<TagAssignment, StoreError> {
         let mut p = Vec::from(params![id]);
         let inside = within("a.area_path", scope, &mut p);
+        let visible = visible_tags("t.sensitivity", scope, &mut p);
         let sql = format!(
             "SELECT {ASSIGNMENT_COLUMNS} FROM tag_assignments a JOIN tags t ON t.id = a.tag_id \
-             WHERE a.id = ? AND {inside}"
+             WHERE a.id = ? AND {inside} AND {visible}"
         );
         self.db
             .query_opt(&sql, &p, assignment_from_row)
@@ -238,7 +238,10 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<TagAssignment>, StoreError> {
         let mut p = Vec::new();
-        let mut conds = vec![within("a.area_path", scope, &mut p)];
+        let mut conds = vec![
+            within("a.area_path", scope, &mut p),
+            visible_tags("t.sensitivity", scope, &mut p),
+        ];
         match filter.on {
             Some(Labelled::Person(id)) => {
                 conds.push("a.person_id = ?".into());
@@ -340,9 +343,16 @@ impl Store {
     ) -> Result<Vec<TagCount>, StoreError> {
         let mut p = Vec::new();
         let inside = within("area_path", &scope.narrow_to(root), &mut p);
+        let visible = if scope.tag_classes().is_all() {
+            "1 = 1".to_owned()
+        } else {
+            let classes = visible_tags("sensitivity", scope, &mut p);
+            format!("tag_id IN (SELECT id FROM tags WHERE {classes})")
+        };
         let sql = format!(
             "SELECT area_path, tag_id, COUNT(*) FROM tag_assignments \
-             WHERE ended_on IS NULL AND {inside} GROUP BY area_path, tag_id ORDER BY area_path, tag_id"
+             WHERE ended_on IS NULL AND {inside} AND {visible} \
+             GROUP BY area_path, tag_id ORDER BY area_path, tag_id"
         );
         self.db
             .query(&sql, &p, |r| {

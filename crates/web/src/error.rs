@@ -20,6 +20,13 @@ pub enum ApiError {
     },
     PayloadTooLarge,
     UnsupportedMediaType,
+    /// Authentication and authorization refusals (401, 403, 429).
+    Denied {
+        status: StatusCode,
+        code: &'static str,
+        zh: String,
+        en: String,
+    },
 }
 
 impl From<ServiceError> for ApiError {
@@ -41,6 +48,24 @@ impl From<FieldError> for ApiError {
 }
 
 impl ApiError {
+    pub fn unauthenticated() -> Self {
+        ApiError::Denied {
+            status: StatusCode::UNAUTHORIZED,
+            code: "auth.required",
+            zh: "请先登录".into(),
+            en: "Please sign in first".into(),
+        }
+    }
+
+    pub fn forbidden() -> Self {
+        ApiError::Denied {
+            status: StatusCode::FORBIDDEN,
+            code: "auth.forbidden",
+            zh: "您的角色无权进行此操作".into(),
+            en: "Your role does not allow this".into(),
+        }
+    }
+
     pub fn bad_request(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
         ApiError::BadRequest {
             code,
@@ -117,6 +142,12 @@ impl ApiError {
                     "Request body is too large".into(),
                     vec![],
                 ),
+                ApiError::Denied {
+                    status,
+                    code,
+                    zh,
+                    en,
+                } => (status, code.into(), zh, en, vec![]),
                 ApiError::UnsupportedMediaType => (
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "body.content_type".into(),

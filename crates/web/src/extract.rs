@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use wangge_domain::Scope;
 use wangge_services::FieldError;
 
-use crate::AppState;
+use wangge_services::identity::Caller;
+
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,18 +38,36 @@ impl Lang {
     }
 }
 
-/// The caller's scope. Until sign-in exists the API serves the whole installation; this
-/// extractor is where user scopes will come from, so no handler builds an area filter itself.
+/// The caller's scope, from the sign-in the access guard checked: the only source of area
+/// filtering for handlers. A request that reached a handler unauthenticated sees nothing.
 pub struct CallerScope(pub Scope);
 
-impl FromRequestParts<AppState> for CallerScope {
+impl<S: Send + Sync> FromRequestParts<S> for CallerScope {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        _parts: &mut Parts,
-        _state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(CallerScope(Scope::everything()))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(CallerScope(
+            parts
+                .extensions
+                .get::<Caller>()
+                .map_or_else(Scope::nothing, |c| c.scope.clone()),
+        ))
+    }
+}
+
+/// The signed-in caller (set by the access guard).
+pub struct CurrentCaller(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .map(CurrentCaller)
+            .ok_or_else(ApiError::unauthenticated)
     }
 }
 

@@ -1,5 +1,6 @@
 //! HTTP: the JSON API under `/api/v1` (OpenAPI at `/api/v1/openapi.json`) and health probes.
 
+pub mod access;
 pub mod api;
 pub mod error;
 pub mod extract;
@@ -14,6 +15,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::OpenApi;
 use wangge_services::Registry;
+use wangge_services::identity::Identity;
 
 /// Request bodies above this are refused with 413 (attachments will have their own route).
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -21,20 +23,36 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub registry: Registry,
+    pub identity: Identity,
+    pub login_limiter: Arc<access::LoginLimiter>,
     openapi: Arc<OpenApi>,
 }
+
+/// Content-Security-Policy: scripts and styles only from this server, no inline script, no
+/// framing.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The whole HTTP application.
 pub fn app(registry: Registry) -> Router {
     let (api, openapi) = api::router().split_for_parts();
     let state = AppState {
+        identity: Identity::new(registry.store.clone()),
         registry,
+        login_limiter: Arc::new(access::LoginLimiter::new(
+            10,
+            std::time::Duration::from_secs(60),
+        )),
         openapi: Arc::new(openapi),
     };
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
         .merge(api::health::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::guard,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(error::localize))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -46,6 +64,14 @@ pub fn app(registry: Registry) -> Router {
             HeaderName::from_static("referrer-policy"),
             HeaderValue::from_static("no-referrer"),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
@@ -53,7 +79,8 @@ pub fn app(registry: Registry) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, registry: Registry) -> std::io::Result<()> {
-    axum::serve(listener, app(registry))
+    let app = app(registry).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await
 }

@@ -197,7 +197,7 @@ impl Registry {
             None => None,
         };
         let tag_id = match &q.tag {
-            Some(code) => Some(reference("tag", self.store.tag_by_code(code).await)?.id),
+            Some(code) => Some(reference("tag", self.store.tag_by_code(scope, code).await)?.id),
             None => None,
         };
         if let (Some(lo), Some(hi)) = (q.age_min, q.age_max)

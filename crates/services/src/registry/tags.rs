@@ -50,7 +50,7 @@ impl Registry {
 
     pub async fn assign_tag(&self, scope: &Scope, cmd: AssignTag) -> Result<TagAssignment> {
         let today = self.clock.today();
-        let tag = reference("tag", self.store.tag_by_code(&cmd.tag).await)?;
+        let tag = reference("tag", self.store.tag_by_code(scope, &cmd.tag).await)?;
         let fits = matches!(
             (tag.subject, cmd.on),
             (TagSubject::Person, Labelled::Person(_))

@@ -1,6 +1,6 @@
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
@@ -14,6 +14,7 @@ use wangge_store::tags::Labelled;
 use super::tags::{TagAssignmentOut, current_tags};
 use super::{PageOf, page_request};
 use crate::AppState;
+use crate::access::Audited;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, CallerScope, Fields, checked};
 
@@ -107,7 +108,7 @@ async fn list_households(
     let tag = f.optional("tag", q.tag.as_deref(), TagCode::parse);
     f.finish()?;
     let within = super::area_filter(&s, &scope, "area", area).await?;
-    let tag_id = super::tag_filter(&s, "tag", tag).await?;
+    let tag_id = super::tag_filter(&s, &scope, "tag", tag).await?;
     let filter = HouseholdFilter {
         within,
         dwelling_id: q.dwelling_id,
@@ -158,15 +159,25 @@ async fn get_household(
     State(s): State<AppState>,
     CallerScope(scope): CallerScope,
     Path(id): Path<i64>,
-) -> ApiResult<Json<HouseholdDetailOut>> {
+) -> ApiResult<(Extension<Audited>, Json<HouseholdDetailOut>)> {
     let h = s.registry.store.household(&scope, id).await?;
+    let audited = Extension(Audited {
+        action: Some("household.read"),
+        object_type: Some("household"),
+        object_id: Some(h.id),
+        area_path: Some(h.area_path.as_str().to_owned()),
+        reason: None,
+    });
     let members = s.registry.store.members(&scope, id, true).await?;
     let tags = current_tags(&s, &scope, Labelled::Household(id)).await?;
-    Ok(Json(HouseholdDetailOut {
-        household: h.into(),
-        members: members.into_iter().map(MemberOut::from).collect(),
-        tags,
-    }))
+    Ok((
+        audited,
+        Json(HouseholdDetailOut {
+            household: h.into(),
+            members: members.into_iter().map(MemberOut::from).collect(),
+            tags,
+        }),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -2,10 +2,12 @@
 //! OpenAPI document come from one place.
 
 pub mod areas;
+pub mod audit;
 pub mod health;
 pub mod households;
 pub mod persons;
 pub mod places;
+pub mod session;
 pub mod tags;
 
 use serde::{Deserialize, Serialize};
@@ -38,7 +40,9 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(places::router())
             .merge(households::router())
             .merge(persons::router())
-            .merge(tags::router()),
+            .merge(tags::router())
+            .merge(session::router())
+            .merge(audit::router()),
     )
 }
 
@@ -115,12 +119,13 @@ pub(crate) async fn area_filter(
 /// A tag-code filter as a tag id; an unknown code is a problem with that parameter.
 pub(crate) async fn tag_filter(
     s: &AppState,
+    scope: &Scope,
     field: &str,
     code: Option<TagCode>,
 ) -> Result<Option<i64>, ApiError> {
     match code {
         None => Ok(None),
-        Some(code) => match s.registry.store.tag_by_code(&code).await {
+        Some(code) => match s.registry.store.tag_by_code(scope, &code).await {
             Ok(tag) => Ok(Some(tag.id)),
             Err(StoreError::NotFound) => Err(FieldError::unknown_reference(field).into()),
             Err(e) => Err(e.into()),

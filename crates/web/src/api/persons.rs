@@ -1,6 +1,6 @@
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
@@ -16,6 +16,7 @@ use wangge_store::persons::{Joining, Person, PersonPatch};
 
 use super::{PageOf, page_request};
 use crate::AppState;
+use crate::access::Audited;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, CallerScope, Fields, checked};
 
@@ -24,6 +25,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_persons, create_person))
         .routes(routes!(get_person, update_person))
         .routes(routes!(search_persons))
+        .routes(routes!(reveal_person))
+}
+
+fn audited(action: Option<&'static str>, p: &Person, reason: Option<String>) -> Extension<Audited> {
+    Extension(Audited {
+        action,
+        object_type: Some("person"),
+        object_id: Some(p.id),
+        area_path: Some(p.area_path.as_str().to_owned()),
+        reason,
+    })
 }
 
 /// A resident as the API shows them: ID and phone numbers masked.
@@ -152,7 +164,7 @@ async fn create_person(
     State(s): State<AppState>,
     CallerScope(scope): CallerScope,
     ApiJson(body): ApiJson<PersonIn>,
-) -> ApiResult<(StatusCode, Json<PersonOut>)> {
+) -> ApiResult<(StatusCode, Extension<Audited>, Json<PersonOut>)> {
     let mut f = Fields::default();
     let name = f.domain("name", PersonName::parse(&body.name));
     let id_number = f.optional("id_number", body.id_number.as_deref(), IdNumber::parse);
@@ -196,6 +208,7 @@ async fn create_person(
     let person = s.registry.create_person(&scope, cmd).await?;
     Ok((
         StatusCode::CREATED,
+        audited(None, &person, None),
         Json(PersonOut::new(person, &s.registry.clock)),
     ))
 }
@@ -247,7 +260,7 @@ async fn update_person(
     CallerScope(scope): CallerScope,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<PersonPatchIn>,
-) -> ApiResult<Json<PersonOut>> {
+) -> ApiResult<(Extension<Audited>, Json<PersonOut>)> {
     let mut f = Fields::default();
     let name = f.optional("name", body.name.as_deref(), PersonName::parse);
     let id_number = body
@@ -266,7 +279,10 @@ async fn update_person(
         birth_date: body.birth_date,
     };
     let person = s.registry.update_person(&scope, id, patch).await?;
-    Ok(Json(PersonOut::new(person, &s.registry.clock)))
+    Ok((
+        audited(None, &person, None),
+        Json(PersonOut::new(person, &s.registry.clock)),
+    ))
 }
 
 /// Search is a POST so that ID and phone numbers never appear in URLs or access logs.
@@ -303,6 +319,48 @@ async fn search_persons(
             .map(|p| PersonOut::new(p, &clock))
             .collect(),
     }))
+}
+
+/// Why the unmasked numbers are needed; kept in the audit trail with the read.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RevealIn {
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevealOut {
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Unmasked ID and phone numbers, for roles allowed it, with a stated reason; audited.
+#[utoipa::path(post, path = "/persons/{id}/reveal", tag = "persons", request_body = RevealIn,
+    responses((status = 200, body = RevealOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn reveal_person(
+    State(s): State<AppState>,
+    CallerScope(scope): CallerScope,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<RevealIn>,
+) -> ApiResult<(Extension<Audited>, Json<RevealOut>)> {
+    let reason = body.reason.trim();
+    if reason.chars().count() < 2 || reason.chars().count() > 200 {
+        return Err(FieldError::new(
+            "reason",
+            "reveal.reason_required",
+            "查看完整号码须说明理由（2–200 字）",
+            "Say why you need the full numbers (2–200 characters)",
+        )
+        .into());
+    }
+    let person = s.registry.store.person(&scope, id).await?;
+    let secrets = s.registry.store.person_secrets(&scope, id).await?;
+    Ok((
+        audited(Some("person.reveal"), &person, Some(reason.to_owned())),
+        Json(RevealOut {
+            id_number: secrets.id_number.map(|i| i.as_str().to_owned()),
+            phone: secrets.phone.map(|p| p.as_str().to_owned()),
+        }),
+    ))
 }
 
 #[cfg(test)]

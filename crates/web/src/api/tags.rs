@@ -59,11 +59,14 @@ impl From<Tag> for TagOut {
 }
 
 #[utoipa::path(get, path = "/tags", tag = "tags", responses((status = 200, body = Vec<TagOut>)))]
-async fn list_tags(State(s): State<AppState>) -> ApiResult<Json<Vec<TagOut>>> {
+async fn list_tags(
+    State(s): State<AppState>,
+    CallerScope(scope): CallerScope,
+) -> ApiResult<Json<Vec<TagOut>>> {
     Ok(Json(
         s.registry
             .store
-            .tags()
+            .tags(&scope)
             .await?
             .into_iter()
             .map(TagOut::from)
@@ -119,8 +122,12 @@ async fn create_tag(
 }
 
 #[utoipa::path(get, path = "/tags/{id}", tag = "tags", responses((status = 200, body = TagOut), (status = 404, body = Problem)))]
-async fn get_tag(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<TagOut>> {
-    Ok(Json(s.registry.store.tag(id).await?.into()))
+async fn get_tag(
+    State(s): State<AppState>,
+    CallerScope(scope): CallerScope,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<TagOut>> {
+    Ok(Json(s.registry.store.tag(&scope, id).await?.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -239,7 +246,7 @@ async fn list_assignments(
     let tag = f.optional("tag", q.tag.as_deref(), TagCode::parse);
     let area = f.optional("area", q.area.as_deref(), AreaCode::parse);
     f.finish()?;
-    let tag_id = super::tag_filter(&s, "tag", tag).await?;
+    let tag_id = super::tag_filter(&s, &scope, "tag", tag).await?;
     let within = super::area_filter(&s, &scope, "area", area).await?;
     let on = match (q.person_id, q.household_id) {
         (Some(p), _) => Some(Labelled::Person(p)),

@@ -17,10 +17,14 @@ use wangge_testkit::TestStore;
 /// Every test runs as of this day, so ages are fixed.
 pub const TODAY: Date = date!(2026 - 11 - 25);
 
-/// The whole app on one backend, driven in-process (no sockets).
+/// The whole app on one backend, driven in-process (no sockets), signed in with a bearer
+/// token of a district manager whose scope covers every city the test created.
 pub struct Api {
     pub app: Router,
     pub backend: &'static str,
+    store: wangge_store::Store,
+    cities: std::sync::Mutex<Vec<String>>,
+    token: std::sync::Mutex<Option<String>>,
 }
 
 /// A response, with the request it answered for assertion messages.
@@ -39,7 +43,68 @@ impl Api {
         Api {
             app: wangge_web::app(registry),
             backend: ts.name,
+            store: ts.store.clone(),
+            cities: std::sync::Mutex::new(Vec::new()),
+            token: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Signs in (as a new district manager) over these area codes; later requests carry the
+    /// token.
+    pub async fn sign_in_over(&self, codes: &[String]) {
+        use wangge_domain::{NewPassword, Role, Username};
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let identity = wangge_services::identity::Identity::new(self.store.clone());
+        let username = Username::parse(&format!("tester{n}")).unwrap();
+        let password = NewPassword::parse("Test-password-1").unwrap();
+        identity
+            .create_user(
+                "test",
+                &username,
+                "测试员",
+                Role::DistrictManager,
+                codes,
+                &password,
+            )
+            .await
+            .expect("test user");
+        let (token, _) = identity
+            .create_token(
+                "test",
+                &username,
+                "tests",
+                std::time::Duration::from_secs(3600),
+            )
+            .await
+            .expect("test token");
+        *self.token.lock().unwrap() = Some(token);
+    }
+
+    /// Top-level areas are installation set-up (`wangge import areas`), not an API call: the
+    /// test creates the city in the store and signs in over it.
+    async fn city(&self, code: &str, name: &str, boundary: Value) -> i64 {
+        use wangge_domain::{AreaCode, AreaLevel, Scope};
+        let boundary = (!boundary.is_null()).then(|| boundary.to_string());
+        let new = wangge_store::areas::NewArea {
+            code: AreaCode::parse(code).unwrap(),
+            name: name.to_owned(),
+            level: AreaLevel::City,
+            parent_id: None,
+            boundary,
+        };
+        let a = self
+            .store
+            .create_area(&Scope::everything(), &new)
+            .await
+            .expect("city");
+        let codes = {
+            let mut cities = self.cities.lock().unwrap();
+            cities.push(code.to_owned());
+            cities.clone()
+        };
+        self.sign_in_over(&codes).await;
+        a.id
     }
 
     /// Sends raw bytes with the given headers.
@@ -51,6 +116,12 @@ impl Api {
         headers: &[(&str, &str)],
     ) -> Resp {
         let mut req = Request::builder().method(method.clone()).uri(uri);
+        let own_auth = headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+        if !own_auth && let Some(token) = self.token.lock().unwrap().clone() {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -358,6 +429,9 @@ impl Api {
         parent: Option<i64>,
         boundary: Value,
     ) -> i64 {
+        if level == "city" && parent.is_none() {
+            return self.city(code, name, boundary).await;
+        }
         let body = json!({"code": code, "name": name, "level": level, "parent_id": parent, "boundary": boundary});
         let a = self.create("/api/v1/areas", body).await;
         assert_eq!(a["code"], code, "[{}] area code", self.backend);

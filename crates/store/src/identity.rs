@@ -1,0 +1,367 @@
+//! Users with their area assignments, sessions and API tokens. Only hashes of session and API
+//! token secrets are stored; password hashes are Argon2id PHC strings made by the services.
+
+use time::OffsetDateTime;
+use wangge_domain::{AreaPath, Role, Username};
+
+use crate::db::{DbRow, Value};
+use crate::{Store, StoreError, now, params};
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub username: Username,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub failed_logins: i64,
+    pub locked_until: Option<OffsetDateTime>,
+    pub disabled_at: Option<OffsetDateTime>,
+    /// The user's areas: their scope is these subtrees.
+    pub areas: Vec<AreaPath>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: Username,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub area_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: i64,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub expires_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, role, password_hash, failed_logins, \
+     locked_until, disabled_at";
+
+fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+fn user_from_row(r: &dyn DbRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: r.int(0)?,
+        username: decode(Username::parse(&r.text(1)?))?,
+        display_name: r.text(2)?,
+        role: decode(Role::parse(&r.text(3)?))?,
+        password_hash: r.text(4)?,
+        failed_logins: r.int(5)?,
+        locked_until: r.opt_timestamp(6)?,
+        disabled_at: r.opt_timestamp(7)?,
+        areas: Vec::new(),
+    })
+}
+
+impl Store {
+    async fn with_areas(&self, mut user: User) -> Result<User, StoreError> {
+        user.areas = self
+            .db
+            .query(
+                "SELECT a.path FROM user_areas ua JOIN areas a ON a.id = ua.area_id WHERE ua.user_id = ? ORDER BY a.path",
+                &params![user.id],
+                |r| decode(AreaPath::parse(&r.text(0)?)),
+            )
+            .await?;
+        Ok(user)
+    }
+
+    pub async fn create_user(&self, new: &NewUser) -> Result<User, StoreError> {
+        let t = now();
+        let mut tx = self.db.begin().await?;
+        let id = tx
+            .insert(
+                "INSERT INTO users (username, display_name, role, password_hash, password_changed_at, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                &params![
+                    new.username.as_str(),
+                    &new.display_name,
+                    new.role.as_str(),
+                    &new.password_hash,
+                    t,
+                    t,
+                    t
+                ],
+            )
+            .await?;
+        for area in &new.area_ids {
+            tx.execute(
+                "INSERT INTO user_areas (user_id, area_id) VALUES (?, ?)",
+                &params![id, *area],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.user(id).await
+    }
+
+    pub async fn user(&self, id: i64) -> Result<User, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?");
+        let user = self
+            .db
+            .query_opt(&sql, &params![id], user_from_row)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.with_areas(user).await
+    }
+
+    pub async fn user_by_username(&self, username: &Username) -> Result<User, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?");
+        let user = self
+            .db
+            .query_opt(&sql, &params![username.as_str()], user_from_row)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.with_areas(user).await
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
+        let mut out = Vec::new();
+        for u in self.db.query(&sql, &[], user_from_row).await? {
+            out.push(self.with_areas(u).await?);
+        }
+        Ok(out)
+    }
+
+    /// Counts a failed login; `lock_until` locks the account when the limit is reached.
+    pub async fn record_login_failure(
+        &self,
+        user_id: i64,
+        lock_until: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "UPDATE users SET failed_logins = failed_logins + 1, locked_until = COALESCE(?, locked_until), updated_at = ? WHERE id = ?",
+                &params![lock_until, now(), user_id],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn clear_login_failures(&self, user_id: i64) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?",
+                &params![now(), user_id],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<(), StoreError> {
+        let t = now();
+        self.db
+            .execute(
+                "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?",
+                &params![hash, t, t, user_id],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Disables a user and ends every session and token they hold.
+    pub async fn disable_user(&self, user_id: i64) -> Result<(), StoreError> {
+        let t = now();
+        let mut tx = self.db.begin().await?;
+        let n = tx
+            .execute(
+                "UPDATE users SET disabled_at = ?, updated_at = ? WHERE id = ? AND disabled_at IS NULL",
+                &params![t, t, user_id],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.execute(
+            "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            &params![t, user_id],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            &params![t, user_id],
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    pub async fn create_session(
+        &self,
+        user_id: i64,
+        token_hash: &[u8],
+        csrf_token: &str,
+        client_addr: Option<&str>,
+        expires_at: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        let t = now();
+        let mut tx = self.db.begin().await?;
+        let id = tx
+            .insert(
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, client_addr, created_at, last_seen_at, expires_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                &params![token_hash.to_vec(), user_id, csrf_token, client_addr, t, t, expires_at],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// A live (not revoked) session by the hash of its token, with its user.
+    pub async fn session_by_token_hash(&self, hash: &[u8]) -> Result<(Session, User), StoreError> {
+        let session = self
+            .db
+            .query_opt(
+                "SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions \
+                 WHERE token_hash = ? AND revoked_at IS NULL",
+                &params![hash.to_vec()],
+                |r| {
+                    Ok(Session {
+                        id: r.int(0)?,
+                        user_id: r.int(1)?,
+                        csrf_token: r.text(2)?,
+                        created_at: r.timestamp(3)?,
+                        last_seen_at: r.timestamp(4)?,
+                        expires_at: r.timestamp(5)?,
+                    })
+                },
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let user = self.user(session.user_id).await?;
+        Ok((session, user))
+    }
+
+    pub async fn touch_session(&self, id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "UPDATE sessions SET last_seen_at = ? WHERE id = ?",
+                &params![at, id],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn revoke_session(&self, id: i64) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                &params![now(), id],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Ends all sessions of a user (password change, security officer's action).
+    pub async fn revoke_user_sessions(&self, user_id: i64) -> Result<u64, StoreError> {
+        self.db
+            .execute(
+                "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                &params![now(), user_id],
+            )
+            .await
+    }
+
+    pub async fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &[u8],
+        expires_at: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let id = tx
+            .insert(
+                "INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                &params![token_hash.to_vec(), user_id, name, now(), expires_at],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// A live (not revoked) API token by the hash of its secret, with its user.
+    pub async fn api_token_by_hash(&self, hash: &[u8]) -> Result<(ApiToken, User), StoreError> {
+        let token = self
+            .db
+            .query_opt(
+                "SELECT id, user_id, name, expires_at, last_used_at FROM api_tokens \
+                 WHERE token_hash = ? AND revoked_at IS NULL",
+                &params![hash.to_vec()],
+                |r| {
+                    Ok(ApiToken {
+                        id: r.int(0)?,
+                        user_id: r.int(1)?,
+                        name: r.text(2)?,
+                        expires_at: r.timestamp(3)?,
+                        last_used_at: r.opt_timestamp(4)?,
+                    })
+                },
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let user = self.user(token.user_id).await?;
+        Ok((token, user))
+    }
+
+    pub async fn touch_api_token(&self, id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "UPDATE api_tokens SET last_used_at = ? WHERE id = ?",
+                &params![at, id],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn revoke_api_token(&self, id: i64) -> Result<(), StoreError> {
+        let n = self
+            .db
+            .execute(
+                "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                &params![now(), id],
+            )
+            .await?;
+        if n == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The ids of areas with these codes (for assigning scopes); unknown codes are absent.
+    pub async fn area_ids_by_code(
+        &self,
+        codes: &[String],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; codes.len()].join(", ");
+        let p: Vec<Value> = codes.iter().map(Value::from).collect();
+        self.db
+            .query(
+                &format!("SELECT code, id FROM areas WHERE code IN ({marks})"),
+                &p,
+                |r| Ok((r.text(0)?, r.int(1)?)),
+            )
+            .await
+    }
+}

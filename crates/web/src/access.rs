@@ -1,0 +1,272 @@
+//! Who may call what. `RULES` lists every route with the access it needs; the `guard`
+//! middleware authenticates the caller (session cookie or bearer token), enforces the rule and
+//! CSRF, hands the caller to the handler, and writes the audit trail. A route without a rule is
+//! refused, and the authorization matrix test fails until it has one.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use wangge_domain::Permission;
+use wangge_services::identity::{Caller, Via};
+use wangge_store::audit::NewAuditEvent;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No sign-in: health probes, the API description, signing in.
+    Public,
+    /// Any signed-in user.
+    SignedIn,
+    Needs(Permission),
+}
+
+pub struct Rule {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const fn rule(method: &'static str, path: &'static str, access: Access) -> Rule {
+    Rule {
+        method,
+        path,
+        access,
+    }
+}
+
+use Access::{Needs, Public, SignedIn};
+use Permission::*;
+
+pub const RULES: &[Rule] = &[
+    rule("GET", "/healthz", Public),
+    rule("GET", "/readyz", Public),
+    rule("GET", "/api/v1/openapi.json", Public),
+    rule("POST", "/api/v1/session", Public),
+    rule("GET", "/api/v1/session", SignedIn),
+    rule("DELETE", "/api/v1/session", SignedIn),
+    rule("POST", "/api/v1/session/password", SignedIn),
+    rule("GET", "/api/v1/areas", Needs(AreasRead)),
+    rule("POST", "/api/v1/areas", Needs(AreasWrite)),
+    rule("GET", "/api/v1/areas/{id}", Needs(AreasRead)),
+    rule("PATCH", "/api/v1/areas/{id}", Needs(AreasWrite)),
+    rule("GET", "/api/v1/areas/{id}/tag-counts", Needs(RegistryRead)),
+    rule("GET", "/api/v1/places", Needs(RegistryRead)),
+    rule("POST", "/api/v1/places", Needs(RegistryWrite)),
+    rule("GET", "/api/v1/places/{id}", Needs(RegistryRead)),
+    rule("PATCH", "/api/v1/places/{id}", Needs(RegistryWrite)),
+    rule("GET", "/api/v1/households", Needs(RegistryRead)),
+    rule("POST", "/api/v1/households", Needs(RegistryWrite)),
+    rule("GET", "/api/v1/households/{id}", Needs(RegistryRead)),
+    rule("PATCH", "/api/v1/households/{id}", Needs(RegistryWrite)),
+    rule(
+        "GET",
+        "/api/v1/households/{id}/members",
+        Needs(RegistryRead),
+    ),
+    rule(
+        "POST",
+        "/api/v1/households/{id}/members",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "PATCH",
+        "/api/v1/households/{id}/members/{member_id}",
+        Needs(RegistryWrite),
+    ),
+    rule("GET", "/api/v1/persons", Needs(RegistryRead)),
+    rule("POST", "/api/v1/persons", Needs(RegistryWrite)),
+    rule("POST", "/api/v1/persons/search", Needs(RegistryRead)),
+    rule("GET", "/api/v1/persons/{id}", Needs(RegistryRead)),
+    rule("PATCH", "/api/v1/persons/{id}", Needs(RegistryWrite)),
+    rule("POST", "/api/v1/persons/{id}/reveal", Needs(RevealPersonal)),
+    rule("GET", "/api/v1/tags", Needs(AreasRead)),
+    rule("POST", "/api/v1/tags", Needs(TagCatalogueWrite)),
+    rule("GET", "/api/v1/tags/{id}", Needs(AreasRead)),
+    rule("PATCH", "/api/v1/tags/{id}", Needs(TagCatalogueWrite)),
+    rule("GET", "/api/v1/tag-assignments", Needs(RegistryRead)),
+    rule("POST", "/api/v1/tag-assignments", Needs(RegistryWrite)),
+    rule("GET", "/api/v1/tag-assignments/{id}", Needs(RegistryRead)),
+    rule(
+        "PATCH",
+        "/api/v1/tag-assignments/{id}",
+        Needs(RegistryWrite),
+    ),
+    rule("GET", "/api/v1/audit", Needs(AuditRead)),
+];
+
+pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .find(|r| r.method == method.as_str() && r.path == path)
+}
+
+pub const SESSION_COOKIE: &str = "wangge_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// What a handler read or changed, for the audit row the guard writes.
+#[derive(Debug, Clone, Default)]
+pub struct Audited {
+    pub action: Option<&'static str>,
+    pub object_type: Option<&'static str>,
+    pub object_id: Option<i64>,
+    pub area_path: Option<String>,
+    pub reason: Option<String>,
+}
+
+pub fn client_addr_of(req: &Request) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+async fn authenticate(
+    s: &AppState,
+    headers: &HeaderMap,
+    client: Option<&str>,
+) -> Result<Option<Caller>, ApiError> {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        // A bad bearer token is a refusal, not a fall-back to the cookie.
+        return match auth.strip_prefix("Bearer ") {
+            Some(token) => Ok(s.identity.bearer(token.trim(), client).await?),
+            None => Ok(None),
+        };
+    }
+    match cookie(headers, SESSION_COOKIE) {
+        Some(token) => Ok(s.identity.session(token).await?),
+        None => Ok(None),
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(path) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+    else {
+        return next.run(req).await;
+    };
+    let method = req.method().clone();
+    let Some(rule) = rule_for(&method, &path) else {
+        tracing::error!(%method, %path, "route has no access rule; refused");
+        return ApiError::forbidden().into_response();
+    };
+    if rule.access == Access::Public {
+        return next.run(req).await;
+    }
+    let client = client_addr_of(&req).map(|ip| ip.to_string());
+    let caller = match authenticate(&s, req.headers(), client.as_deref()).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return ApiError::unauthenticated().into_response(),
+        Err(e) => return e.into_response(),
+    };
+    if let Access::Needs(p) = rule.access
+        && !caller.role.can(p)
+    {
+        let mut e = caller.event(&format!("{method} {path}"), "denied");
+        e.client_addr = client.clone();
+        let _ = s.identity.audit(e).await;
+        return ApiError::forbidden().into_response();
+    }
+    if let Via::Session { csrf_token, .. } = &caller.via
+        && !is_safe(&method)
+    {
+        let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if sent != Some(csrf_token.as_str()) {
+            return ApiError::Denied {
+                status: StatusCode::FORBIDDEN,
+                code: "auth.csrf",
+                zh: "请求缺少有效的 CSRF 令牌，请刷新页面后重试".into(),
+                en: "The request lacks a valid CSRF token; reload the page and try again".into(),
+            }
+            .into_response();
+        }
+    }
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut req = req;
+    req.extensions_mut().insert(caller.clone());
+    let resp = next.run(req).await;
+    let audited = resp.extensions().get::<Audited>().cloned();
+    if !is_safe(&method) || audited.is_some() {
+        let a = audited.unwrap_or_default();
+        let action = a
+            .action
+            .map_or_else(|| format!("{method} {path}"), str::to_owned);
+        let mut e: NewAuditEvent = caller.event(&action, resp.status().as_str());
+        e.object_type = a.object_type.map(str::to_owned);
+        e.object_id = a.object_id;
+        e.area_path = a.area_path;
+        e.reason = a.reason;
+        e.request_id = request_id;
+        e.client_addr = client;
+        if let Err(err) = s.identity.audit(e).await {
+            // An action that cannot be audited is not confirmed to the caller.
+            tracing::error!(error = %err, "audit write failed");
+            return ApiError::from(err).into_response();
+        }
+    }
+    resp
+}
+
+/// Sign-in attempts per client address: a simple fixed window, enough to slow guessing; the
+/// per-account lockout does the rest.
+pub struct LoginLimiter {
+    window: Duration,
+    max: u32,
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl LoginLimiter {
+    pub fn new(max: u32, window: Duration) -> Self {
+        LoginLimiter {
+            window,
+            max,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether one more attempt from `ip` is allowed now.
+    pub fn allow(&self, ip: Option<IpAddr>) -> bool {
+        let Some(ip) = ip else { return true };
+        let mut seen = self.seen.lock().expect("limiter poisoned");
+        let now = Instant::now();
+        if seen.len() > 10_000 {
+            seen.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        }
+        let entry = seen.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= self.max
+    }
+}
