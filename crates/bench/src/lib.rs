@@ -135,6 +135,7 @@ pub async fn run_registry_bench(
         persons: targets.total_persons,
         build,
         targets: targets.describe(),
+        baseline: raw.describe().to_owned(),
         rows,
     };
     writeln!(out)?;

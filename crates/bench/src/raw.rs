@@ -125,6 +125,17 @@ impl Raw {
         }
     }
 
+    /// What the raw lines were measured with, for the report.
+    pub(crate) fn describe(&self) -> &'static str {
+        match self {
+            Raw::Sqlite(_) => {
+                "raw = a separate rusqlite connection on the same file, cached prepared \
+                 statements, QPSG on (no per-execution re-prepare)"
+            }
+            Raw::Pg(_) => "raw = one tokio-postgres connection, statements prepared once",
+        }
+    }
+
     pub(crate) async fn cohort(&self, c: &Cohort<'_>) -> anyhow::Result<usize> {
         match self {
             Raw::Sqlite(s) => s.cohort(c),

@@ -47,6 +47,8 @@ pub struct RegistryBenchReport {
     pub build: Option<BuildReport>,
     /// What was measured on: the district, community, grid and tag picked.
     pub targets: String,
+    /// How the raw lines were measured.
+    pub baseline: String,
     pub rows: Vec<BenchRow>,
 }
 
@@ -116,8 +118,9 @@ impl RegistryBenchReport {
 
     fn heading(&self) -> String {
         let mut s = format!(
-            "registry bench: {} ({}), {} persons\n{}\n",
-            self.backend, self.store, self.persons, self.targets
+            "registry bench: {} ({}), {} persons\n{}\n{}; product = Registry/Store with a \
+             district-wide scope; one thread, sequential\n",
+            self.backend, self.store, self.persons, self.targets, self.baseline
         );
         if let Some(b) = &self.build {
             let _ = writeln!(

@@ -150,13 +150,12 @@ pub async fn user(store: Store, cmd: UserCommand) -> Result<()> {
                 } else {
                     "active"
                 };
-                let areas: Vec<&str> = u.areas.iter().map(|a| a.as_str()).collect();
                 println!(
                     "{:<20} {:<20} {:<9} {}",
                     u.username.as_str(),
                     u.role.as_str(),
                     state,
-                    areas.join(" ")
+                    u.area_codes.join(" ")
                 );
             }
         }

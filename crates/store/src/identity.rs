@@ -19,6 +19,8 @@ pub struct User {
     pub disabled_at: Option<OffsetDateTime>,
     /// The user's areas: their scope is these subtrees.
     pub areas: Vec<AreaPath>,
+    /// The same areas by code, for people.
+    pub area_codes: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,19 +69,21 @@ fn user_from_row(r: &dyn DbRow) -> Result<User, StoreError> {
         locked_until: r.opt_timestamp(6)?,
         disabled_at: r.opt_timestamp(7)?,
         areas: Vec::new(),
+        area_codes: Vec::new(),
     })
 }
 
 impl Store {
     async fn with_areas(&self, mut user: User) -> Result<User, StoreError> {
-        user.areas = self
+        let areas = self
             .db
             .query(
-                "SELECT a.path FROM user_areas ua JOIN areas a ON a.id = ua.area_id WHERE ua.user_id = ? ORDER BY a.path",
+                "SELECT a.path, a.code FROM user_areas ua JOIN areas a ON a.id = ua.area_id WHERE ua.user_id = ? ORDER BY a.path",
                 &params![user.id],
-                |r| decode(AreaPath::parse(&r.text(0)?)),
+                |r| Ok((decode(AreaPath::parse(&r.text(0)?))?, r.text(1)?)),
             )
             .await?;
+        (user.areas, user.area_codes) = areas.into_iter().unzip();
         Ok(user)
     }
 
