@@ -15,6 +15,7 @@ pub mod audit;
 pub mod bulk;
 pub mod households;
 pub mod identity;
+pub mod overview;
 pub mod page;
 pub mod persons;
 pub mod places;

@@ -47,14 +47,14 @@ pub struct PlaceFilter {
     pub within: Option<AreaPath>,
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, kind, parent_id, area_id, area_path, label, floor, address, created_at, updated_at";
 
 fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Decode(e.to_string()))
 }
 
-fn place_from_row(r: &dyn DbRow) -> Result<Place, StoreError> {
+pub(crate) fn place_from_row(r: &dyn DbRow) -> Result<Place, StoreError> {
     Ok(Place {
         id: r.int(0)?,
         kind: decode(PlaceKind::parse(&r.text(1)?))?,

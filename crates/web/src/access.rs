@@ -102,10 +102,56 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/api/v1/audit", Needs(AuditRead)),
 ];
 
+/// The pages (HTML). Unauthenticated requests are sent to the sign-in page; forms carry the
+/// CSRF token as the `csrf_token` field.
+pub const PAGE_RULES: &[Rule] = &[
+    rule("GET", "/assets/{name}", Public),
+    rule("GET", "/login", Public),
+    rule("POST", "/login", Public),
+    rule("GET", "/lang/{code}", Public),
+    rule("POST", "/logout", SignedIn),
+    rule("GET", "/password", SignedIn),
+    rule("POST", "/password", SignedIn),
+    rule("GET", "/", SignedIn),
+    rule("GET", "/areas/{id}", Needs(AreasRead)),
+    rule("GET", "/places/{id}", Needs(RegistryRead)),
+    rule("POST", "/places/new", Needs(RegistryWrite)),
+    rule("POST", "/places/{id}/edit", Needs(RegistryWrite)),
+    rule("POST", "/households/new", Needs(RegistryWrite)),
+    rule("GET", "/households/{id}", Needs(RegistryRead)),
+    rule("POST", "/households/{id}/end", Needs(RegistryWrite)),
+    rule("POST", "/households/{id}/tags", Needs(RegistryWrite)),
+    rule("GET", "/persons/new", Needs(RegistryWrite)),
+    rule("POST", "/persons/new", Needs(RegistryWrite)),
+    rule("GET", "/persons/{id}", Needs(RegistryRead)),
+    rule("GET", "/persons/{id}/edit", Needs(RegistryWrite)),
+    rule("POST", "/persons/{id}/edit", Needs(RegistryWrite)),
+    rule("POST", "/persons/{id}/reveal", Needs(RevealPersonal)),
+    rule("POST", "/persons/{id}/tags", Needs(RegistryWrite)),
+    rule("POST", "/tag-assignments/{id}/end", Needs(RegistryWrite)),
+    rule("POST", "/search", Needs(RegistryRead)),
+    rule("POST", "/search/suggest", Needs(RegistryRead)),
+];
+
 pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {
     RULES
         .iter()
+        .chain(PAGE_RULES)
         .find(|r| r.method == method.as_str() && r.path == path)
+}
+
+/// Pages answer refusals in HTML; everything under /api and the probes in problem+json.
+fn is_page(path: &str) -> bool {
+    !(path.starts_with("/api/") || path == "/healthz" || path == "/readyz")
+}
+
+/// The `csrf_token` field of a form body.
+fn form_csrf(body: &[u8]) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "csrf_token")
+        .map(|(_, v)| v)
 }
 
 pub const SESSION_COOKIE: &str = "wangge_session";
@@ -180,8 +226,12 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
         return next.run(req).await;
     }
     let client = client_addr_of(&req).map(|ip| ip.to_string());
+    let page = is_page(&path);
     let caller = match authenticate(&s, req.headers(), client.as_deref()).await {
         Ok(Some(c)) => c,
+        Ok(None) if page => {
+            return crate::pages::to_login(crate::pages::session_token(req.headers()).is_some());
+        }
         Ok(None) => return ApiError::unauthenticated().into_response(),
         Err(e) => return e.into_response(),
     };
@@ -191,13 +241,35 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
         let mut e = caller.event(&format!("{method} {path}"), "denied");
         e.client_addr = client.clone();
         let _ = s.identity.audit(e).await;
+        if page {
+            let shell = crate::pages::Page::shell_for(req.headers(), Some(&caller), &path);
+            return crate::pages::error_page(shell, StatusCode::FORBIDDEN);
+        }
         return ApiError::forbidden().into_response();
     }
+    let mut req = req;
     if let Via::Session { csrf_token, .. } = &caller.via
         && !is_safe(&method)
     {
-        let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-        if sent != Some(csrf_token.as_str()) {
+        let header_token = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let sent = match header_token {
+            Some(t) => Some(t),
+            None => {
+                // Plain HTML forms send the token in the body: read it, then hand the body on.
+                let (parts, body) = req.into_parts();
+                let Ok(bytes) = axum::body::to_bytes(body, crate::BODY_LIMIT).await else {
+                    return ApiError::PayloadTooLarge.into_response();
+                };
+                let token = form_csrf(&bytes);
+                req = Request::from_parts(parts, axum::body::Body::from(bytes));
+                token
+            }
+        };
+        if sent.as_deref() != Some(csrf_token.as_str()) {
             return ApiError::Denied {
                 status: StatusCode::FORBIDDEN,
                 code: "auth.csrf",
@@ -212,7 +284,6 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let mut req = req;
     req.extensions_mut().insert(caller.clone());
     let resp = next.run(req).await;
     let audited = resp.extensions().get::<Audited>().cloned();

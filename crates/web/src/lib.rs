@@ -4,6 +4,8 @@ pub mod access;
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod i18n;
+pub mod pages;
 
 use std::sync::Arc;
 
@@ -49,6 +51,7 @@ pub fn app(registry: Registry) -> Router {
     Router::new()
         .merge(api)
         .merge(api::health::router())
+        .merge(pages::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::guard,
