@@ -15,7 +15,6 @@ use wangge_services::identity::{
     AuthError, Identity, LOCKOUT, MAX_FAILED_LOGINS, SESSION_ABSOLUTE, SESSION_IDLE, SignedIn, Via,
 };
 use wangge_store::audit::{AuditEvent, AuditFilter, NewAuditEvent};
-use wangge_store::db::DbRow;
 use wangge_store::page::PageRequest;
 use wangge_store::params;
 use wangge_store::{Store, StoreError};

@@ -231,7 +231,8 @@ impl Store {
                         ))
                         .await?;
                 }
-                client.batch_execute("ANALYZE").await?;
+                // COPY leaves the visibility map empty; without it the planner avoids index-only scans.
+                client.batch_execute("VACUUM (ANALYZE)").await?;
             }
             Backend::Sqlite => {
                 self.db

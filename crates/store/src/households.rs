@@ -138,10 +138,10 @@ impl Store {
             }
             None => ("households h WHERE 1 = 1", "h.area_path", "h.id"),
         };
-        let mut conds = vec![within(path_col, scope, &mut p)];
-        if let Some(root) = &filter.within {
-            conds.push(within(path_col, &Scope::of([root.clone()]), &mut p));
-        }
+        // One range: the scope narrowed to the filter's subtree (two ranges on one column
+        // leave the planner to bound the index by the wider one).
+        let narrowed = filter.within.as_ref().map(|root| scope.narrow_to(root));
+        let mut conds = vec![within(path_col, narrowed.as_ref().unwrap_or(scope), &mut p)];
         if let Some(d) = filter.dwelling_id {
             conds.push("h.dwelling_id = ?".into());
             p.push(Value::Int(d));

@@ -26,6 +26,7 @@ macro_rules! migration {
 const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_registry"),
     migration!(2, "0002_identity"),
+    migration!(3, "0003_id_number_lookup"),
 ];
 
 fn checksum(sql: &str) -> String {

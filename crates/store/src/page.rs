@@ -65,9 +65,8 @@ impl PageRequest {
             None => "1 = 1".to_owned(),
             Some(c) => {
                 params.push(Value::Text(c.path.clone()));
-                params.push(Value::Text(c.path.clone()));
                 params.push(Value::Int(c.id));
-                format!("({path_col} > ? OR ({path_col} = ? AND {id_col} > ?))")
+                format!("({path_col}, {id_col}) > (?, ?)")
             }
         }
     }

@@ -175,10 +175,10 @@ impl Store {
             }
             None => ("persons p WHERE 1 = 1", "p.area_path", "p.id"),
         };
-        let mut conds = vec![within(path_col, scope, &mut p)];
-        if let Some(root) = &filter.within {
-            conds.push(within(path_col, &Scope::of([root.clone()]), &mut p));
-        }
+        // One range: the scope narrowed to the filter's subtree (two ranges on one column
+        // leave the planner to bound the index by the wider one).
+        let narrowed = filter.within.as_ref().map(|root| scope.narrow_to(root));
+        let mut conds = vec![within(path_col, narrowed.as_ref().unwrap_or(scope), &mut p)];
         if let Some(d) = filter.born_on_or_before {
             conds.push("p.birth_date <= ?".into());
             p.push(d.into());

@@ -238,8 +238,9 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<TagAssignment>, StoreError> {
         let mut p = Vec::new();
+        let narrowed = filter.within.as_ref().map(|root| scope.narrow_to(root));
         let mut conds = vec![
-            within("a.area_path", scope, &mut p),
+            within("a.area_path", narrowed.as_ref().unwrap_or(scope), &mut p),
             visible_tags("t.sensitivity", scope, &mut p),
         ];
         match filter.on {
@@ -256,9 +257,6 @@ impl Store {
         if let Some(tag) = filter.tag_id {
             conds.push("a.tag_id = ?".into());
             p.push(Value::Int(tag));
-        }
-        if let Some(root) = &filter.within {
-            conds.push(within("a.area_path", &Scope::of([root.clone()]), &mut p));
         }
         if !filter.include_ended {
             conds.push("a.ended_on IS NULL".into());

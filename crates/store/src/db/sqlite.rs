@@ -34,6 +34,12 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     conn.set_prepared_statement_cache_capacity(128);
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "cache_size", -65536)?;
+    // Plans must not depend on bound values: with STAT4 they would, and every execution of a
+    // cached statement would be re-prepared.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     if !read_only {
         // WAL lets readers proceed during writes; NORMAL sync is durable against process

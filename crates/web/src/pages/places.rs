@@ -74,7 +74,8 @@ struct PlacePage {
     place: Place,
     kind: String,
     child_kind: Option<(String, String)>,
-    children: Vec<Place>,
+    /// Children with their label as people say it (3号楼, 2单元, 601).
+    children: Vec<(i64, String)>,
     grids: Vec<Area>,
     households: Vec<Household>,
     units: Vec<String>,
@@ -138,6 +139,17 @@ async fn load(
         (Vec::new(), Vec::new())
     };
     let t = page.t();
+    let children = children
+        .into_iter()
+        .map(|c| {
+            let shown = match c.kind {
+                PlaceKind::Building => t.tf1("place.building_n", &c.label),
+                PlaceKind::Unit => t.tf1("place.unit_n", &c.label),
+                _ => c.label,
+            };
+            (c.id, shown)
+        })
+        .collect();
     let child_kind = place.kind.child_kind().map(|k| {
         (
             k.as_str().to_owned(),

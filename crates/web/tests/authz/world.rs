@@ -1,0 +1,507 @@
+//! The world the authorization tests run in: an in-process client with explicit credentials,
+//! two cities, grids A and B in different districts of the first city (so every area-bound role
+//! over A is out of scope for B) and grid Z in the second city (out of scope for the city-wide
+//! roles), the same small registry in each grid, and one user per role with a bearer token.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use time::Date;
+use time::macros::date;
+use tower::ServiceExt;
+use wangge_domain::{
+    AreaCode, AreaLevel, IdNumber, NewPassword, PersonName, PhoneNumber, PlaceKind, Relation,
+    ResidenceType, Role, Scope, Sensitivity, TagCode, Username,
+};
+use wangge_services::identity::Identity;
+use wangge_services::registry::{AssignTag, CreateHousehold, CreatePerson, CreatePlace};
+use wangge_services::{Clock, Registry};
+use wangge_store::Store;
+use wangge_store::areas::NewArea;
+use wangge_store::persons::Joining;
+use wangge_store::tags::Labelled;
+use wangge_testkit::TestStore;
+
+pub const TODAY: Date = date!(2026 - 11 - 25);
+pub const PASSWORD: &str = "Authz-test-pass-1";
+/// Everyone in the world has this name, so a name search finds one person per grid.
+pub const NAME: &str = "张伟";
+/// A person tag every role with resident data sees.
+pub const CARE_TAG: &str = "veteran";
+/// A united-front tag (invisible to grid workers and community staff).
+pub const UF_TAG: &str = "returned_overseas_chinese";
+/// A health tag.
+pub const HEALTH_TAG: &str = "disabled";
+
+// ---- Client ---------------------------------------------------------------------------------
+
+/// How a request proves who sends it.
+#[derive(Debug, Clone, Copy)]
+pub enum Auth<'a> {
+    None,
+    Bearer(&'a str),
+    /// A session cookie, with the CSRF header when given.
+    Cookie {
+        token: &'a str,
+        csrf: Option<&'a str>,
+    },
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+    pub ctx: String,
+}
+
+impl Resp {
+    pub fn code(&self) -> String {
+        self.body["code"].as_str().unwrap_or("").to_owned()
+    }
+
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "{}: expected {status}, body {}",
+            self.ctx,
+            self.text
+        );
+        &self.body
+    }
+
+    #[track_caller]
+    pub fn problem(&self, status: u16, code: &str) -> &Value {
+        self.ok(status);
+        assert_eq!(self.code(), code, "{}: code in {}", self.ctx, self.text);
+        &self.body
+    }
+
+    pub fn items(&self) -> Vec<Value> {
+        self.body["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The ids of a page's items, or of a bare array.
+    pub fn item_ids(&self) -> Vec<i64> {
+        let list = match &self.body {
+            Value::Array(a) => a.clone(),
+            _ => self.items(),
+        };
+        list.iter().filter_map(|v| v["id"].as_i64()).collect()
+    }
+}
+
+pub struct Client {
+    pub app: Router,
+    pub backend: &'static str,
+}
+
+impl Client {
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<&Value>,
+        auth: Auth<'_>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = Request::builder().method(method.clone()).uri(uri);
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(t) => req = req.header(header::AUTHORIZATION, format!("Bearer {t}")),
+            Auth::Cookie { token, csrf } => {
+                req = req.header(header::COOKIE, format!("wangge_session={token}"));
+                if let Some(c) = csrf {
+                    req = req.header("x-csrf-token", c);
+                }
+            }
+        }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        let bytes = match body {
+            Some(b) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                serde_json::to_vec(b).expect("serialize")
+            }
+            None => Vec::new(),
+        };
+        let req = req.body(Body::from(bytes)).expect("request");
+        let resp = self.app.clone().oneshot(req).await.expect("infallible");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .expect("read body")
+            .to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+            text,
+            ctx: format!("[{}] {method} {uri}", self.backend),
+        }
+    }
+
+    pub async fn get(&self, uri: &str, auth: Auth<'_>) -> Resp {
+        self.send(Method::GET, uri, None, auth, &[]).await
+    }
+
+    pub async fn post(&self, uri: &str, body: Value, auth: Auth<'_>) -> Resp {
+        self.send(Method::POST, uri, Some(&body), auth, &[]).await
+    }
+
+    /// Signs in through the API; returns the session cookie's value and the CSRF token.
+    pub async fn sign_in(&self, username: &str, password: &str) -> (String, String) {
+        let r = self
+            .post(
+                "/api/v1/session",
+                json!({"username": username, "password": password}),
+                Auth::None,
+            )
+            .await;
+        r.ok(200);
+        let cookie = r
+            .headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("{}: no Set-Cookie", r.ctx))
+            .to_owned();
+        let token = cookie
+            .split(';')
+            .next()
+            .and_then(|kv| kv.trim().strip_prefix("wangge_session="))
+            .unwrap_or_else(|| panic!("{}: cookie {cookie}", r.ctx))
+            .to_owned();
+        let csrf = r.body["csrf_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: no csrf_token in {}", r.ctx, r.text))
+            .to_owned();
+        (token, csrf)
+    }
+}
+
+// ---- The world ------------------------------------------------------------------------------
+
+/// One grid and the registry in it.
+#[derive(Debug, Clone)]
+pub struct GridData {
+    pub name: &'static str,
+    pub city: i64,
+    pub district: i64,
+    pub subdistrict: i64,
+    pub community: i64,
+    pub community_code: String,
+    pub grid: i64,
+    pub compound: i64,
+    pub building: i64,
+    pub unit: i64,
+    pub dwelling: i64,
+    pub household: i64,
+    pub member: i64,
+    pub person: i64,
+    pub id_number: String,
+    pub phone: String,
+    /// The care-tag assignment on the person.
+    pub care_assignment: i64,
+    pub uf_assignment: i64,
+    pub health_assignment: i64,
+}
+
+pub struct UserCreds {
+    pub role: Role,
+    pub username: String,
+    pub user_id: i64,
+    pub token: String,
+    /// Which grids of the world the user's areas cover.
+    pub sees: Vec<&'static str>,
+}
+
+pub struct World {
+    pub client: Client,
+    pub store: Store,
+    pub identity: Identity,
+    pub a: GridData,
+    pub b: GridData,
+    pub z: GridData,
+    pub users: BTreeMap<Role, UserCreds>,
+    /// Tag code → (id, sensitivity), the whole catalogue.
+    pub tags: BTreeMap<String, (i64, Sensitivity)>,
+}
+
+async fn area(store: &Store, code: &str, name: &str, level: AreaLevel, parent: Option<i64>) -> i64 {
+    store
+        .create_area(
+            &Scope::everything(),
+            &NewArea {
+                code: AreaCode::parse(code).unwrap(),
+                name: name.to_owned(),
+                level,
+                parent_id: parent,
+                boundary: None,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("area {code}: {e}"))
+        .id
+}
+
+async fn place(
+    r: &Registry,
+    kind: PlaceKind,
+    parent: Option<i64>,
+    area: Option<i64>,
+    label: &str,
+) -> i64 {
+    r.create_place(
+        &Scope::everything(),
+        CreatePlace {
+            kind,
+            parent_id: parent,
+            area_id: area,
+            label: label.to_owned(),
+            floor: None,
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("place {label}: {e:?}"))
+    .id
+}
+
+async fn assign(r: &Registry, tag: &str, person: i64) -> i64 {
+    r.assign_tag(
+        &Scope::everything(),
+        AssignTag {
+            tag: TagCode::parse(tag).unwrap(),
+            on: Labelled::Person(person),
+            started_on: Some(date!(2026 - 01 - 01)),
+            note: None,
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("assign {tag}: {e:?}"))
+    .id
+}
+
+/// A city → district → subdistrict → community → grid chain (codes from `district6`), with a
+/// compound, building, unit, dwelling, household, householder and three tags in the grid.
+async fn grid(r: &Registry, name: &'static str, city: i64, district6: &str, seq: u16) -> GridData {
+    let store = &r.store;
+    let district = area(
+        store,
+        district6,
+        &format!("{name}区"),
+        AreaLevel::District,
+        Some(city),
+    )
+    .await;
+    let sub_code = format!("{district6}001");
+    let subdistrict = area(
+        store,
+        &sub_code,
+        &format!("{name}街道"),
+        AreaLevel::Subdistrict,
+        Some(district),
+    )
+    .await;
+    let community_code = format!("{sub_code}001");
+    let community = area(
+        store,
+        &community_code,
+        &format!("{name}社区"),
+        AreaLevel::Community,
+        Some(subdistrict),
+    )
+    .await;
+    let grid = area(
+        store,
+        &format!("{community_code}001"),
+        &format!("{name}网格"),
+        AreaLevel::Grid,
+        Some(community),
+    )
+    .await;
+    let compound = place(
+        r,
+        PlaceKind::Compound,
+        None,
+        Some(grid),
+        &format!("{name}小区"),
+    )
+    .await;
+    let building = place(r, PlaceKind::Building, Some(compound), Some(grid), "3").await;
+    let unit = place(r, PlaceKind::Unit, Some(building), None, "2").await;
+    let dwelling = place(r, PlaceKind::Dwelling, Some(unit), None, "601").await;
+    let household = r
+        .create_household(
+            &Scope::everything(),
+            CreateHousehold {
+                dwelling_id: Some(dwelling),
+                area_id: None,
+                started_on: Some(date!(2020 - 01 - 01)),
+            },
+        )
+        .await
+        .expect("household")
+        .id;
+    let id_number = IdNumber::from_parts(district6, date!(1956 - 03 - 01), seq).unwrap();
+    let phone = PhoneNumber::parse(&format!("1391234{seq:04}")).unwrap();
+    let person = r
+        .create_person(
+            &Scope::everything(),
+            CreatePerson {
+                name: PersonName::parse(NAME).unwrap(),
+                id_number: Some(id_number.clone()),
+                phone: Some(phone.clone()),
+                sex: None,
+                birth_date: None,
+                area_id: None,
+                joining: Some(Joining {
+                    household_id: household,
+                    relation: Relation::parse("户主").unwrap(),
+                    residence_type: ResidenceType::parse("registered").unwrap(),
+                    started_on: date!(2020 - 01 - 01),
+                }),
+            },
+        )
+        .await
+        .expect("person")
+        .id;
+    let member = store
+        .members(&Scope::everything(), household, true)
+        .await
+        .unwrap()[0]
+        .id;
+    GridData {
+        name,
+        city,
+        district,
+        subdistrict,
+        community,
+        community_code,
+        grid,
+        compound,
+        building,
+        unit,
+        dwelling,
+        household,
+        member,
+        person,
+        id_number: id_number.as_str().to_owned(),
+        phone: phone.as_str().to_owned(),
+        care_assignment: assign(r, CARE_TAG, person).await,
+        uf_assignment: assign(r, UF_TAG, person).await,
+        health_assignment: assign(r, HEALTH_TAG, person).await,
+    }
+}
+
+impl World {
+    pub async fn new(ts: &TestStore) -> World {
+        let registry = Registry::new(ts.store.clone(), Clock::Fixed(TODAY));
+        let store = ts.store.clone();
+        let city = area(&store, "140100", "太原市", AreaLevel::City, None).await;
+        let city2 = area(&store, "140200", "大同市", AreaLevel::City, None).await;
+        let a = grid(&registry, "甲", city, "140109", 11).await;
+        let b = grid(&registry, "乙", city, "140110", 21).await;
+        let z = grid(&registry, "丙", city2, "140202", 31).await;
+        let identity = Identity::new(store.clone());
+        let password = NewPassword::parse(PASSWORD).unwrap();
+        let mut users = BTreeMap::new();
+        for role in Role::ALL {
+            let (codes, sees): (Vec<String>, Vec<&'static str>) = match role {
+                Role::GridWorker => (vec![format!("{}001", a.community_code)], vec!["A"]),
+                Role::CommunityStaff => (vec![a.community_code.clone()], vec!["A"]),
+                Role::SubdistrictManager => (vec!["140109001".to_owned()], vec!["A"]),
+                Role::DistrictManager => (vec!["140109".to_owned()], vec!["A"]),
+                Role::Admin | Role::SecurityOfficer | Role::Auditor => {
+                    (vec!["140100".to_owned()], vec!["A", "B"])
+                }
+            };
+            let username = format!("u_{}", role.as_str());
+            let uname = Username::parse(&username).unwrap();
+            let u = identity
+                .create_user("setup", &uname, role.name_zh(), role, &codes, &password)
+                .await
+                .unwrap_or_else(|e| panic!("user {username}: {e:?}"));
+            let (token, _) = identity
+                .create_token("setup", &uname, "authz", Duration::from_secs(3600))
+                .await
+                .expect("token");
+            users.insert(
+                role,
+                UserCreds {
+                    role,
+                    username,
+                    user_id: u.id,
+                    token,
+                    sees,
+                },
+            );
+        }
+        let tags = store
+            .tags(&Scope::everything())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.code.as_str().to_owned(), (t.id, t.sensitivity)))
+            .collect();
+        World {
+            client: Client {
+                app: wangge_web::app(registry),
+                backend: ts.name,
+            },
+            store,
+            identity,
+            a,
+            b,
+            z,
+            users,
+            tags,
+        }
+    }
+
+    pub fn user(&self, role: Role) -> &UserCreds {
+        &self.users[&role]
+    }
+
+    pub fn bearer(&self, role: Role) -> Auth<'_> {
+        Auth::Bearer(&self.users[&role].token)
+    }
+
+    /// The grid whose objects are out of the role's scope: B for roles bound to A's part of the
+    /// first city, Z (the second city) for the city-wide roles.
+    pub fn out_of_scope(&self, role: Role) -> &GridData {
+        if self.users[&role].sees.contains(&"B") {
+            &self.z
+        } else {
+            &self.b
+        }
+    }
+
+    pub fn tag_id(&self, code: &str) -> i64 {
+        self.tags[code].0
+    }
+
+    /// A tag the role sees and one it does not, by the role's tag classes.
+    pub fn tag_in_and_out(&self, role: Role) -> (Option<i64>, Option<i64>) {
+        let classes = role.tag_classes();
+        let find = |visible: bool| {
+            self.tags
+                .values()
+                .find(|(_, s)| classes.contains(*s) == visible)
+                .map(|(id, _)| *id)
+        };
+        (find(true), find(false))
+    }
+}
