@@ -121,6 +121,16 @@ pub const PAGE_RULES: &[Rule] = &[
     rule("GET", "/households/{id}", Needs(RegistryRead)),
     rule("POST", "/households/{id}/end", Needs(RegistryWrite)),
     rule("POST", "/households/{id}/tags", Needs(RegistryWrite)),
+    rule(
+        "POST",
+        "/households/{id}/members/{member_id}/change",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "POST",
+        "/households/{id}/members/{member_id}/end",
+        Needs(RegistryWrite),
+    ),
     rule("GET", "/persons/new", Needs(RegistryWrite)),
     rule("POST", "/persons/new", Needs(RegistryWrite)),
     rule("GET", "/persons/{id}", Needs(RegistryRead)),

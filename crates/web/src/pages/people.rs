@@ -30,6 +30,11 @@ pub fn router() -> Router<AppState> {
         .route("/households/{id}", get(household_page))
         .route("/households/{id}/end", post(end_household))
         .route("/households/{id}/tags", post(tag_household))
+        .route(
+            "/households/{id}/members/{member_id}/change",
+            post(change_member),
+        )
+        .route("/households/{id}/members/{member_id}/end", post(end_member))
         .route("/persons/new", get(new_person_form).post(create_person))
         .route("/persons/{id}", get(person_page))
         .route(
@@ -119,6 +124,8 @@ struct HouseholdPage {
     choices: Vec<Tag>,
     can_write: bool,
     errors: FormErrors,
+    relations: Vec<(String, String)>,
+    residences: Vec<(String, String)>,
 }
 
 async fn household_view(
@@ -159,9 +166,12 @@ async fn household_view(
         .caller
         .as_ref()
         .is_some_and(|c| c.role.can(Permission::RegistryWrite));
+    let (relations, residences) = choices_for_members(page);
     Ok((
         Extension(audited),
         render(&HouseholdPage {
+            relations,
+            residences,
             shell: page.shell.clone(),
             crumbs,
             household,
@@ -175,6 +185,77 @@ async fn household_view(
         }),
     )
         .into_response())
+}
+
+/// The relation and residence-type options of the member forms, in the page's language.
+fn choices_for_members(page: &Page) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let t = page.t();
+    let relations = FORM_RELATIONS
+        .iter()
+        .filter_map(|c| Relation::from_code(*c).ok())
+        .map(|r| (r.code_str(), t.relation(&r)))
+        .collect();
+    let residences = ResidenceType::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.as_str().to_owned(),
+                t.t(&format!("residence.{}", r.as_str())).to_owned(),
+            )
+        })
+        .collect();
+    (relations, residences)
+}
+
+#[derive(Deserialize)]
+struct MemberChangeForm {
+    relation: String,
+    residence_type: String,
+}
+
+/// A change of relation or residence type: the old row ends today and a new one starts.
+async fn change_member(
+    State(s): State<AppState>,
+    page: Page,
+    Path((id, member_id)): Path<(i64, i64)>,
+    Form(f): Form<MemberChangeForm>,
+) -> Response {
+    let relation = Relation::parse(&f.relation).ok();
+    let residence = ResidenceType::parse(&f.residence_type).ok();
+    match s
+        .registry
+        .change_member(&page.scope(), id, member_id, relation, residence, None)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/households/{id}")).into_response(),
+        Err(e) => match FormErrors::from_service(e, page.t()) {
+            Ok(errors) => household_view(&s, &page, id, errors)
+                .await
+                .unwrap_or_else(|e| page_error(page.shell.clone(), e)),
+            Err(e) => page_error(page.shell, e),
+        },
+    }
+}
+
+/// A member moved out or died: their membership ends today.
+async fn end_member(
+    State(s): State<AppState>,
+    page: Page,
+    Path((id, member_id)): Path<(i64, i64)>,
+) -> Response {
+    match s
+        .registry
+        .end_member(&page.scope(), id, member_id, None)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/households/{id}")).into_response(),
+        Err(e) => match FormErrors::from_service(e, page.t()) {
+            Ok(errors) => household_view(&s, &page, id, errors)
+                .await
+                .unwrap_or_else(|e| page_error(page.shell.clone(), e)),
+            Err(e) => page_error(page.shell, e),
+        },
+    }
 }
 
 async fn household_page(State(s): State<AppState>, page: Page, Path(id): Path<i64>) -> Response {

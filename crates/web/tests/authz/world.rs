@@ -154,6 +154,39 @@ impl Client {
         }
     }
 
+    /// A form post (`application/x-www-form-urlencoded`), as the pages send.
+    pub async fn form(&self, uri: &str, form: &str, auth: Auth<'_>) -> Resp {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(t) => req = req.header(header::AUTHORIZATION, format!("Bearer {t}")),
+            Auth::Cookie { token, .. } => {
+                req = req.header(header::COOKIE, format!("wangge_session={token}"));
+            }
+        }
+        let req = req.body(Body::from(form.to_owned())).expect("request");
+        let resp = self.app.clone().oneshot(req).await.expect("infallible");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .expect("read body")
+            .to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Resp {
+            status,
+            headers,
+            body: Value::Null,
+            text,
+            ctx: format!("[{}] POST {uri} (form)", self.backend),
+        }
+    }
+
     pub async fn get(&self, uri: &str, auth: Auth<'_>) -> Resp {
         self.send(Method::GET, uri, None, auth, &[]).await
     }
@@ -197,16 +230,11 @@ impl Client {
 /// One grid and the registry in it.
 #[derive(Debug, Clone)]
 pub struct GridData {
-    pub name: &'static str,
     pub city: i64,
-    pub district: i64,
-    pub subdistrict: i64,
     pub community: i64,
     pub community_code: String,
     pub grid: i64,
     pub compound: i64,
-    pub building: i64,
-    pub unit: i64,
     pub dwelling: i64,
     pub household: i64,
     pub member: i64,
@@ -220,7 +248,6 @@ pub struct GridData {
 }
 
 pub struct UserCreds {
-    pub role: Role,
     pub username: String,
     pub user_id: i64,
     pub token: String,
@@ -384,16 +411,11 @@ async fn grid(r: &Registry, name: &'static str, city: i64, district6: &str, seq:
         .unwrap()[0]
         .id;
     GridData {
-        name,
         city,
-        district,
-        subdistrict,
         community,
         community_code,
         grid,
         compound,
-        building,
-        unit,
         dwelling,
         household,
         member,
@@ -441,7 +463,6 @@ impl World {
             users.insert(
                 role,
                 UserCreds {
-                    role,
                     username,
                     user_id: u.id,
                     token,
