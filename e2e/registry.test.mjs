@@ -34,7 +34,7 @@ test('a grid worker records a new household member and finds them again', async 
 
   // A building from "my grid", then its units × floors view.
   await page.locator('section.card ul.list a').first().click();
-  assert.match(await page.locator('h1').innerText(), /楼栋/);
+  assert.match(await page.locator('h1').innerText(), /号楼/);
   await page.locator('.bgrid table').waitFor();
   await snap(page, 'building');
 

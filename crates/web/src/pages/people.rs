@@ -143,7 +143,7 @@ async fn household_view(
     };
     let crumbs = match &dwelling {
         Some(d) => {
-            let mut c = super::places::crumbs(store, &scope, d).await?;
+            let mut c = super::places::crumbs(store, &scope, page.t(), d).await?;
             c.push((format!("/places/{}", d.id), d.label.clone()));
             c
         }

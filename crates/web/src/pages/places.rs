@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
 pub async fn crumbs(
     store: &Store,
     scope: &Scope,
+    t: crate::i18n::Texts,
     place: &Place,
 ) -> Result<Vec<(String, String)>, StoreError> {
     let mut out = Vec::new();
@@ -46,11 +47,20 @@ pub async fn crumbs(
     while let Some(id) = up {
         let p = store.place(scope, id).await?;
         up = p.parent_id;
-        chain.push((format!("/places/{}", p.id), p.label));
+        chain.push((format!("/places/{}", p.id), shown_label(t, &p)));
     }
     chain.reverse();
     out.extend(chain);
     Ok(out)
+}
+
+/// A place's label as people say it: 3号楼, 2单元, 601.
+pub fn shown_label(t: crate::i18n::Texts, p: &Place) -> String {
+    match p.kind {
+        PlaceKind::Building => t.tf1("place.building_n", &p.label),
+        PlaceKind::Unit => t.tf1("place.unit_n", &p.label),
+        _ => p.label.clone(),
+    }
 }
 
 pub struct Cell {
@@ -73,6 +83,7 @@ struct PlacePage {
     crumbs: Vec<(String, String)>,
     place: Place,
     kind: String,
+    title: String,
     child_kind: Option<(String, String)>,
     /// Children with their label as people say it (3号楼, 2单元, 601).
     children: Vec<(i64, String)>,
@@ -97,7 +108,7 @@ async fn load(
     let scope = page.scope();
     let store = &s.registry.store;
     let place = store.place(&scope, id).await?;
-    let crumbs = crumbs(store, &scope, &place).await?;
+    let crumbs = crumbs(store, &scope, page.t(), &place).await?;
     let all = PageRequest {
         after: None,
         limit: 500,
@@ -141,14 +152,7 @@ async fn load(
     let t = page.t();
     let children = children
         .into_iter()
-        .map(|c| {
-            let shown = match c.kind {
-                PlaceKind::Building => t.tf1("place.building_n", &c.label),
-                PlaceKind::Unit => t.tf1("place.unit_n", &c.label),
-                _ => c.label,
-            };
-            (c.id, shown)
-        })
+        .map(|c| (c.id, shown_label(t, &c)))
         .collect();
     let child_kind = place.kind.child_kind().map(|k| {
         (
@@ -158,6 +162,7 @@ async fn load(
     });
     Ok(render(&PlacePage {
         kind: kind_name(page, place.kind),
+        title: shown_label(t, &place),
         can_write: page
             .caller
             .as_ref()
