@@ -8,6 +8,7 @@ use wangge_domain::{AreaPath, PlaceKind, Scope, standard_address};
 use wangge_store::areas::NewArea;
 use wangge_store::bulk::{
     BulkBatch, BulkHousehold, BulkMember, BulkPerson, BulkPlace, BulkTagAssignment, MaxIds,
+    PreparedBatch,
 };
 use wangge_store::{Store, StoreError};
 
@@ -96,25 +97,49 @@ pub async fn load_demo(
         .map(|t| (t.code.as_str().to_owned(), t.id))
         .collect();
     let base = store.max_ids().await?;
-    let mut p = DemoProgress {
-        grids_total: demo.grid_count(),
+    let grids_total = demo.grid_count();
+    // Generating and sealing run on a thread of their own while the previous batch is written.
+    let (sender, mut batches) =
+        tokio::sync::mpsc::channel::<Result<(PreparedBatch, DemoProgress)>>(2);
+    let preparer = store.clone();
+    let producer = tokio::task::spawn_blocking(move || {
+        let mut p = DemoProgress {
+            grids_total,
+            ..DemoProgress::default()
+        };
+        let mut batch = BulkBatch::default();
+        while let Some(grid) = demo.next_grid() {
+            p.persons += grid.persons.len() as u64;
+            p.households += grid.households.len() as u64;
+            p.grids_done += 1;
+            if let Err(e) = append(&mut batch, grid, &areas, &tags, base) {
+                let _ = sender.blocking_send(Err(e));
+                return;
+            }
+            let last = p.grids_done == grids_total;
+            if batch.persons.len() >= BATCH_PERSONS || last {
+                let ready = preparer.prepare_bulk(std::mem::take(&mut batch));
+                if sender.blocking_send(Ok((ready, p))).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let mut done = DemoProgress {
+        grids_total,
         ..DemoProgress::default()
     };
-    let mut batch = BulkBatch::default();
-    while let Some(grid) = demo.next_grid() {
-        p.persons += grid.persons.len() as u64;
-        p.households += grid.households.len() as u64;
-        append(&mut batch, grid, &areas, &tags, base)?;
-        p.grids_done += 1;
-        if batch.persons.len() >= BATCH_PERSONS {
-            store.bulk_load(std::mem::take(&mut batch)).await?;
-            progress(p);
-        }
+    while let Some(next) = batches.recv().await {
+        let (ready, p) = next?;
+        store.load_prepared(ready).await?;
+        done = p;
+        progress(p);
     }
-    store.bulk_load(batch).await?;
+    producer
+        .await
+        .map_err(|e| ServiceError::Store(StoreError::Backend(format!("demo generator: {e}"))))?;
     store.finish_bulk_load().await?;
-    progress(p);
-    Ok(p)
+    Ok(done)
 }
 
 fn key(base: i64, k: u64) -> i64 {

@@ -80,6 +80,9 @@ pub struct MaxIds {
     pub person: i64,
 }
 
+/// A batch ready to write: rows per table, sealed and keyed.
+pub struct PreparedBatch(Vec<Table>);
+
 struct Table {
     name: &'static str,
     columns: &'static [(&'static str, Type)],
@@ -171,7 +174,18 @@ impl Store {
 
     /// Writes one batch in one transaction. Bad rows fail the whole batch.
     pub async fn bulk_load(&self, batch: BulkBatch) -> Result<(), StoreError> {
-        let tables = self.tables(batch);
+        self.load_prepared(self.prepare_bulk(batch)).await
+    }
+
+    /// The CPU half of a bulk load (sealing, hashing, search keys), which a caller may run on
+    /// another thread while the previous batch is being written.
+    pub fn prepare_bulk(&self, batch: BulkBatch) -> PreparedBatch {
+        PreparedBatch(self.tables(batch))
+    }
+
+    /// The database half of a bulk load.
+    pub async fn load_prepared(&self, prepared: PreparedBatch) -> Result<(), StoreError> {
+        let tables = prepared.0;
         match self.db.backend() {
             Backend::Sqlite => {
                 self.db
