@@ -4,8 +4,12 @@
 //!
 //! [`run_registry_bench`] measures the registry's read paths (P2 cohort, P4 point lookups,
 //! P7 grid worklist, P3 per-grid tag counts) on SQLite or PostgreSQL, building the demo city
-//! first when the store is empty.
+//! first when the store is empty. [`run_http_bench`] measures the same work through the HTTP
+//! API (P2, P4, P5, P7) against bare axum endpoints running the raw SQL.
 
+mod http;
+mod http_client;
+mod http_raw;
 mod measure;
 mod raw;
 mod raw_pg;
@@ -25,6 +29,8 @@ use wangge_services::storage::{StorageConfig, open_store};
 use wangge_services::{Clock, Registry};
 use wangge_store::Store;
 
+pub use http::{HttpBenchConfig, HttpBenchReport, HttpRow, Verdict, run_http_bench};
+pub use http_client::LoadStats;
 pub use measure::Stats;
 pub use report::{BenchRow, BuildReport, RegistryBenchReport};
 pub use targets::{COHORT_AGE_MIN, COHORT_TAG};
@@ -45,20 +51,20 @@ impl RegistryBenchConfig {
     pub const DEFAULT_ITERATIONS: u32 = 2000;
 }
 
-async fn build_demo(
+pub(crate) async fn build_demo(
     store: &Store,
-    cfg: &RegistryBenchConfig,
+    residents: u64,
+    seed: u64,
     today: time::Date,
     out: &mut dyn Write,
 ) -> anyhow::Result<BuildReport> {
     writeln!(
         out,
-        "the store is empty: building a demo city of {} residents (seed {})",
-        cfg.residents, cfg.seed
+        "the store is empty: building a demo city of {residents} residents (seed {seed})"
     )?;
     let demo = DemoConfig {
-        residents: cfg.residents,
-        seed: cfg.seed,
+        residents,
+        seed,
         today,
     };
     let start = Instant::now();
@@ -99,7 +105,7 @@ pub async fn run_registry_bench(
         .context("opening the store")?;
     let today = Clock::System.today();
     let build = if store.max_ids().await?.person == 0 {
-        let b = build_demo(&store, cfg, today, out).await?;
+        let b = build_demo(&store, cfg.residents, cfg.seed, today, out).await?;
         writeln!(
             out,
             "demo city built: {} persons, {} households in {:.1} s ({:.0} persons/s)",

@@ -69,6 +69,17 @@ fn household(r: &Row<'_>) -> rusqlite::Result<HouseholdRow> {
     ))
 }
 
+/// A read-only connection set up like the store's readers: the same page cache, QPSG on, a
+/// statement cache.
+pub(crate) fn open_reader(path: &Path) -> anyhow::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.pragma_update(None, "cache_size", -65536)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.set_prepared_statement_cache_capacity(16);
+    Ok(conn)
+}
+
 pub(crate) struct RawSqlite {
     conn: Connection,
     sql: Statements,
@@ -76,11 +87,7 @@ pub(crate) struct RawSqlite {
 
 impl RawSqlite {
     pub(crate) fn open(path: &Path) -> anyhow::Result<Self> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)?;
-        conn.pragma_update(None, "cache_size", -65536)?;
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        conn.set_prepared_statement_cache_capacity(16);
+        let conn = open_reader(path)?;
         let sql = Statements::new().map(|s| s.replace('$', "?"));
         for s in sql.all() {
             conn.prepare_cached(s)?;

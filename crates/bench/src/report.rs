@@ -63,7 +63,7 @@ pub(crate) fn duration(d: Duration) -> String {
     }
 }
 
-fn rate(ops: f64) -> String {
+pub(crate) fn rate(ops: f64) -> String {
     if ops >= 100.0 {
         format!("{ops:.0}")
     } else {

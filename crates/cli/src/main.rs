@@ -106,6 +106,21 @@ enum BenchCommand {
         #[arg(long, default_value_t = 2000)]
         iterations: u32,
     },
+    /// The API under load (cohort, point lookups, worklist, writes) against bare axum
+    /// endpoints running the raw SQL, both served in this process on loopback.
+    Http {
+        /// Build a demo city of this size first when the store is empty.
+        #[arg(long, default_value_t = 1_000_000)]
+        residents: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Concurrent keep-alive connections of the loaded runs.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Timed seconds per run (after a warm-up of a fifth of it).
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
 }
 
 impl StorageArgs {
@@ -176,6 +191,28 @@ async fn run(cli: Cli) -> Result<()> {
                 iterations,
             };
             wangge_bench::run_registry_bench(&bench, &mut std::io::stdout()).await?;
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchCommand::Http {
+                    residents,
+                    seed,
+                    connections,
+                    seconds,
+                },
+        } => {
+            if !(seconds > 0.0 && seconds <= 3600.0) {
+                bail!("--seconds must be more than 0 and at most 3600");
+            }
+            let bench = wangge_bench::HttpBenchConfig {
+                residents,
+                seed,
+                storage: cfg,
+                connections,
+                duration: std::time::Duration::from_secs_f64(seconds),
+            };
+            wangge_bench::run_http_bench(&bench, &mut std::io::stdout()).await?;
             Ok(())
         }
     }

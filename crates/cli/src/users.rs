@@ -37,6 +37,11 @@ pub enum UserCommand {
         #[arg(long)]
         username: String,
     },
+    /// Lift a lockout after failed sign-ins before it runs out.
+    Unlock {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -170,6 +175,15 @@ pub async fn user(store: Store, cmd: UserCommand) -> Result<()> {
                 "Disabled {}; their sessions and tokens have ended.",
                 username.as_str()
             );
+        }
+        UserCommand::Unlock { username } => {
+            let username =
+                Username::parse(&username).map_err(|e| anyhow::anyhow!(e.message_en()))?;
+            identity
+                .unlock_user("cli", &username)
+                .await
+                .map_err(explain)?;
+            println!("Unlocked {}.", username.as_str());
         }
     }
     Ok(())

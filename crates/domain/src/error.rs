@@ -109,6 +109,8 @@ pub enum DomainError {
     PasswordClasses {
         found: usize,
     },
+    ReasonLength,
+    ReasonNumber,
 }
 
 impl DomainError {
@@ -138,6 +140,8 @@ impl DomainError {
             Self::Username => "username.invalid",
             Self::PasswordTooShort { .. } => "password.too_short",
             Self::PasswordClasses { .. } => "password.too_simple",
+            Self::ReasonLength => "reason.length",
+            Self::ReasonNumber => "reason.personal_number",
         }
     }
 
@@ -206,6 +210,8 @@ impl DomainError {
             Self::PasswordClasses { found } => {
                 format!("密码须包含大写字母、小写字母、数字、符号中的至少三类，实为 {found} 类")
             }
+            Self::ReasonLength => "请说明查看理由（2–200 字）".to_owned(),
+            Self::ReasonNumber => "理由中不要写身份证号、手机号等号码（会记入审计日志）".to_owned(),
         }
     }
 
@@ -291,6 +297,11 @@ impl DomainError {
                 "password must mix at least three of upper-case, lower-case, digits and \
                  symbols; found {found}"
             ),
+            Self::ReasonLength => "say why you need this (2–200 characters)".to_owned(),
+            Self::ReasonNumber => {
+                "do not put ID or phone numbers in the reason (it goes into the audit trail)"
+                    .to_owned()
+            }
         }
     }
 }

@@ -386,6 +386,22 @@ impl Identity {
         Ok(())
     }
 
+    /// Lifts a lockout before it runs out (the security officer's call).
+    pub async fn unlock_user(&self, actor: &str, username: &Username) -> Result<(), ServiceError> {
+        let user = self.store.user_by_username(username).await?;
+        self.store.clear_login_failures(user.id).await?;
+        self.audit(NewAuditEvent {
+            actor: actor.into(),
+            action: "user.unlock".into(),
+            object_type: Some("user".into()),
+            object_id: Some(user.id),
+            outcome: "ok".into(),
+            ..Default::default()
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Issues an API token and returns its secret, which is shown once and stored only hashed.
     pub async fn create_token(
         &self,

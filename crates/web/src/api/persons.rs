@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wangge_domain::{
-    AreaCode, IdNumber, PersonName, PhoneNumber, Relation, ResidenceType, Sex, TagCode,
+    AreaCode, IdNumber, PersonName, PhoneNumber, Reason, Relation, ResidenceType, Sex, TagCode,
 };
 use wangge_services::registry::{CreatePerson, PersonListQuery};
 use wangge_services::{Clock, FieldError};
@@ -227,14 +227,17 @@ async fn get_person(
     State(s): State<AppState>,
     CallerScope(scope): CallerScope,
     Path(id): Path<i64>,
-) -> ApiResult<Json<PersonDetailOut>> {
+) -> ApiResult<(Extension<Audited>, Json<PersonDetailOut>)> {
     let person = s.registry.store.person(&scope, id).await?;
     let tags =
         super::tags::current_tags(&s, &scope, wangge_store::tags::Labelled::Person(id)).await?;
-    Ok(Json(PersonDetailOut {
-        person: PersonOut::new(person, &s.registry.clock),
-        tags,
-    }))
+    Ok((
+        audited(Some("person.read"), &person, None),
+        Json(PersonDetailOut {
+            person: PersonOut::new(person, &s.registry.clock),
+            tags,
+        }),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -342,20 +345,15 @@ async fn reveal_person(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<RevealIn>,
 ) -> ApiResult<(Extension<Audited>, Json<RevealOut>)> {
-    let reason = body.reason.trim();
-    if reason.chars().count() < 2 || reason.chars().count() > 200 {
-        return Err(FieldError::new(
-            "reason",
-            "reveal.reason_required",
-            "查看完整号码须说明理由（2–200 字）",
-            "Say why you need the full numbers (2–200 characters)",
-        )
-        .into());
-    }
+    let reason = Reason::parse(&body.reason).map_err(|e| FieldError::from_domain("reason", &e))?;
     let person = s.registry.store.person(&scope, id).await?;
     let secrets = s.registry.store.person_secrets(&scope, id).await?;
     Ok((
-        audited(Some("person.reveal"), &person, Some(reason.to_owned())),
+        audited(
+            Some("person.reveal"),
+            &person,
+            Some(reason.as_str().to_owned()),
+        ),
         Json(RevealOut {
             id_number: secrets.id_number.map(|i| i.as_str().to_owned()),
             phone: secrets.phone.map(|p| p.as_str().to_owned()),

@@ -169,10 +169,7 @@ struct Back {
 /// Remembers the language in a cookie and returns to the page (only to a local path).
 async fn switch_lang(Path(code): Path<String>, Query(b): Query<Back>) -> Response {
     let lang = if code == "en" { "en" } else { "zh-CN" };
-    let back = b
-        .back
-        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
-        .unwrap_or_else(|| "/".to_owned());
+    let back = super::local_path(b.back);
     let mut resp = Redirect::to(&back).into_response();
     let cookie = format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
     resp.headers_mut().insert(

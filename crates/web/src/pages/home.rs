@@ -72,7 +72,7 @@ async fn card(store: &Store, scope: &Scope, t: Texts, area: Area) -> Result<Area
             })
         })
         .collect();
-    tag_counts.sort_by(|a, b| b.count.cmp(&a.count));
+    tag_counts.sort_by_key(|c| std::cmp::Reverse(c.count));
     let mut children = Vec::new();
     if area.level != AreaLevel::Grid {
         let filter = AreaFilter {

@@ -152,6 +152,15 @@ pub fn error_page(shell: Shell, status: StatusCode) -> Response {
     (status, render(&page)).into_response()
 }
 
+fn message_page(shell: Shell, status: StatusCode, message: String) -> Response {
+    let page = ErrorPage {
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        message,
+        shell,
+    };
+    (status, render(&page)).into_response()
+}
+
 pub fn render(t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
@@ -239,10 +248,51 @@ impl FormErrors {
     }
 }
 
-/// A store or service failure on a page: 404 page for missing/out-of-scope, 500 otherwise.
+/// A path on this site to return to; anything else (other hosts, `//`, backslashes, control
+/// characters that browsers drop) becomes the start page.
+pub fn local_path(back: Option<String>) -> String {
+    back.filter(|p| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p
+                .chars()
+                .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+    })
+    .unwrap_or_else(|| "/".to_owned())
+}
+
+/// A store or service failure on a page: 404 page for missing/out-of-scope, the rule's own
+/// message for a refused change, 500 otherwise.
 pub fn page_error(shell: Shell, e: impl Into<ServiceError>) -> Response {
     match e.into() {
         ServiceError::NotFound => error_page(shell, StatusCode::NOT_FOUND),
+        ServiceError::Conflict {
+            message_zh,
+            message_en,
+            ..
+        } => {
+            let message = if shell.t.is_zh() {
+                message_zh
+            } else {
+                message_en
+            };
+            message_page(shell, StatusCode::CONFLICT, message)
+        }
+        ServiceError::Invalid(errors) => {
+            let t = shell.t;
+            let message = errors
+                .iter()
+                .map(|f| {
+                    if t.is_zh() {
+                        f.message_zh.clone()
+                    } else {
+                        f.message_en.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            message_page(shell, StatusCode::UNPROCESSABLE_ENTITY, message)
+        }
         other => {
             tracing::error!(error = %other, "page failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").into_response()

@@ -188,7 +188,10 @@ async fn household_view(
 }
 
 /// The relation and residence-type options of the member forms, in the page's language.
-fn choices_for_members(page: &Page) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// (value, label) pairs for a select.
+type Options = Vec<(String, String)>;
+
+fn choices_for_members(page: &Page) -> (Options, Options) {
     let t = page.t();
     let relations = FORM_RELATIONS
         .iter()
@@ -427,28 +430,23 @@ async fn reveal(
     Path(id): Path<i64>,
     Form(f): Form<RevealForm>,
 ) -> Response {
-    let reason = f.reason.trim().to_owned();
-    let count = reason.chars().count();
-    if !(2..=200).contains(&count) {
-        let mut errors = FormErrors::default();
-        let e = FieldError::new(
-            "reason",
-            "reveal.reason_required",
-            "查看完整号码须说明理由（2–200 字）",
-            "Say why you need the full numbers (2–200 characters)",
-        );
-        errors.push("reason", &e, page.t());
-        return person_view(&s, &page, id, None, errors, read_audit())
-            .await
-            .unwrap_or_else(|e| page_error(page.shell, e));
-    }
+    let reason = match wangge_domain::Reason::parse(&f.reason) {
+        Ok(r) => r,
+        Err(e) => {
+            let mut errors = FormErrors::default();
+            errors.push("reason", &FieldError::from_domain("reason", &e), page.t());
+            return person_view(&s, &page, id, None, errors, read_audit())
+                .await
+                .unwrap_or_else(|e| page_error(page.shell, e));
+        }
+    };
     let secrets = match s.registry.store.person_secrets(&page.scope(), id).await {
         Ok(x) => x,
         Err(e) => return page_error(page.shell, e),
     };
     let audited = Audited {
         action: Some("person.reveal"),
-        reason: Some(reason),
+        reason: Some(reason.as_str().to_owned()),
         ..Default::default()
     };
     person_view(&s, &page, id, Some(secrets), FormErrors::default(), audited)
@@ -484,11 +482,7 @@ async fn end_tag(
     Path(id): Path<i64>,
     Form(f): Form<EndTagForm>,
 ) -> Response {
-    let back = if f.back.starts_with('/') && !f.back.starts_with("//") {
-        f.back
-    } else {
-        "/".to_owned()
-    };
+    let back = super::local_path(Some(f.back));
     match s.registry.end_tag_assignment(&page.scope(), id, None).await {
         Ok(_) => Redirect::to(&back).into_response(),
         Err(e) => page_error(page.shell, e),
@@ -648,9 +642,9 @@ fn parse_new(page: &Page, f: &PersonForm, today: time::Date) -> Result<CreatePer
     match name {
         Some(name) if errors.fields.is_empty() => Ok(CreatePerson {
             name,
-            id_number: id_number,
-            phone: phone,
-            sex: sex,
+            id_number,
+            phone,
+            sex,
             birth_date: None,
             area_id: f.area_id,
             joining,

@@ -66,7 +66,7 @@ async fn find(s: &AppState, page: &Page, q: &str, limit: u32) -> Result<Found, S
         Err(e) => return Err(e),
     }
     // Addresses are searched for anything that is not a number.
-    if !q.chars().any(|c| c.is_ascii_digit()) || q.chars().any(|c| !c.is_ascii()) {
+    if !q.chars().any(|c| c.is_ascii_digit()) || !q.is_ascii() {
         found.places = s
             .registry
             .store
