@@ -111,6 +111,7 @@ pub enum DomainError {
     },
     ReasonLength,
     ReasonNumber,
+    VisitOutcome(Echo),
 }
 
 impl DomainError {
@@ -142,6 +143,7 @@ impl DomainError {
             Self::PasswordClasses { .. } => "password.too_simple",
             Self::ReasonLength => "reason.length",
             Self::ReasonNumber => "reason.personal_number",
+            Self::VisitOutcome(_) => "visit_outcome.invalid",
         }
     }
 
@@ -212,6 +214,7 @@ impl DomainError {
             }
             Self::ReasonLength => "请说明查看理由（2–200 字）".to_owned(),
             Self::ReasonNumber => "理由中不要写身份证号、手机号等号码（会记入审计日志）".to_owned(),
+            Self::VisitOutcome(e) => format!("未知的走访结果 {e}：应为 在家、不在家、拒访 或 电话"),
         }
     }
 
@@ -301,6 +304,9 @@ impl DomainError {
             Self::ReasonNumber => {
                 "do not put ID or phone numbers in the reason (it goes into the audit trail)"
                     .to_owned()
+            }
+            Self::VisitOutcome(e) => {
+                format!("unknown visit outcome {e}: expected at_home, not_home, refused or phone")
             }
         }
     }

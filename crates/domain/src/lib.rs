@@ -16,6 +16,7 @@ pub mod residence;
 pub mod scope;
 pub mod sex;
 pub mod tag;
+pub mod visit;
 
 pub use access::{NewPassword, Permission, Role, SensitivitySet, Username};
 pub use area::{AreaCode, AreaLevel, AreaPath};
@@ -30,3 +31,4 @@ pub use residence::ResidenceType;
 pub use scope::Scope;
 pub use sex::Sex;
 pub use tag::{BUILTIN_TAGS, BuiltinTag, Sensitivity, TagCode, TagSubject};
+pub use visit::VisitOutcome;

@@ -59,7 +59,7 @@ pub struct HouseholdFilter {
     pub include_ended: bool,
 }
 
-const COLUMNS: &str = "h.id, h.dwelling_id, h.area_id, h.area_path, h.started_on, h.ended_on, h.created_at, h.updated_at";
+pub(crate) const COLUMNS: &str = "h.id, h.dwelling_id, h.area_id, h.area_path, h.started_on, h.ended_on, h.created_at, h.updated_at";
 const MEMBER_COLUMNS: &str = "m.id, m.household_id, m.person_id, p.name, m.relation, \
      m.residence_type, m.started_on, m.ended_on";
 
@@ -67,7 +67,7 @@ fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Decode(e.to_string()))
 }
 
-fn household_from_row(r: &dyn DbRow) -> Result<Household, StoreError> {
+pub(crate) fn household_from_row(r: &dyn DbRow) -> Result<Household, StoreError> {
     Ok(Household {
         id: r.int(0)?,
         dwelling_id: r.opt_int(1)?,

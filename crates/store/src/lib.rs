@@ -20,6 +20,7 @@ pub mod page;
 pub mod persons;
 pub mod places;
 pub mod tags;
+pub mod visits;
 
 pub use error::StoreError;
 

@@ -27,6 +27,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_registry"),
     migration!(2, "0002_identity"),
     migration!(3, "0003_id_number_lookup"),
+    migration!(4, "0004_visits"),
 ];
 
 fn checksum(sql: &str) -> String {

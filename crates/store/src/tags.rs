@@ -4,7 +4,7 @@
 use time::{Date, OffsetDateTime};
 use wangge_domain::{AreaPath, BUILTIN_TAGS, Scope, Sensitivity, TagCode, TagSubject};
 
-use crate::db::{DbRow, Value};
+use crate::db::{DbRow, Tx, Value};
 use crate::page::{Cursor, Page, PageRequest};
 use crate::scope_sql::{visible_tags, within};
 use crate::{Store, StoreError, now, params};
@@ -281,32 +281,7 @@ impl Store {
         new: &NewTagAssignment,
     ) -> Result<TagAssignment, StoreError> {
         let mut tx = self.db.begin().await?;
-        let (table, subject_id) = match new.on {
-            Labelled::Person(id) => ("persons", id),
-            Labelled::Household(id) => ("households", id),
-        };
-        let mut p = Vec::from(params![subject_id]);
-        let inside = within("area_path", scope, &mut p);
-        let path = tx
-            .query_opt(
-                &format!("SELECT area_path FROM {table} WHERE id = ? AND {inside}"),
-                &p,
-                |r| r.text(0),
-            )
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let (person, household) = match new.on {
-            Labelled::Person(id) => (Some(id), None),
-            Labelled::Household(id) => (None, Some(id)),
-        };
-        let t = now();
-        let id = tx
-            .insert(
-                "INSERT INTO tag_assignments (tag_id, person_id, household_id, area_path, started_on, \
-                 note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                &params![new.tag_id, person, household, path, new.started_on, new.note.clone(), t, t],
-            )
-            .await?;
+        let id = insert_tag_assignment(&mut tx, scope, new).await?;
         tx.commit().await?;
         self.tag_assignment(scope, id).await
     }
@@ -317,19 +292,9 @@ impl Store {
         id: i64,
         ended_on: Date,
     ) -> Result<TagAssignment, StoreError> {
-        let current = self.tag_assignment(scope, id).await?;
-        if current.ended_on.is_some() {
-            return Err(StoreError::Conflict("tag assignment already ended".into()));
-        }
-        if ended_on < current.started_on {
-            return Err(StoreError::Check("tag ends before it starts".into()));
-        }
-        self.db
-            .execute(
-                "UPDATE tag_assignments SET ended_on = ?, updated_at = ? WHERE id = ? AND ended_on IS NULL",
-                &params![ended_on, now(), id],
-            )
-            .await?;
+        let mut tx = self.db.begin().await?;
+        end_tag_assignment_in(&mut tx, scope, id, ended_on).await?;
+        tx.commit().await?;
         self.tag_assignment(scope, id).await
     }
 
@@ -362,4 +327,78 @@ impl Store {
             })
             .await
     }
+}
+
+/// Adds a tag inside a transaction (also used when a visit updates the registry).
+pub(crate) async fn insert_tag_assignment(
+    tx: &mut Tx,
+    scope: &Scope,
+    new: &NewTagAssignment,
+) -> Result<i64, StoreError> {
+    let (table, subject_id) = match new.on {
+        Labelled::Person(id) => ("persons", id),
+        Labelled::Household(id) => ("households", id),
+    };
+    let mut p = Vec::from(params![subject_id]);
+    let inside = within("area_path", scope, &mut p);
+    let path = tx
+        .query_opt(
+            &format!("SELECT area_path FROM {table} WHERE id = ? AND {inside}"),
+            &p,
+            |r| r.text(0),
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let (person, household) = match new.on {
+        Labelled::Person(id) => (Some(id), None),
+        Labelled::Household(id) => (None, Some(id)),
+    };
+    let t = now();
+    tx.insert(
+        "INSERT INTO tag_assignments (tag_id, person_id, household_id, area_path, started_on, \
+         note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        &params![
+            new.tag_id,
+            person,
+            household,
+            path,
+            new.started_on,
+            new.note.clone(),
+            t,
+            t
+        ],
+    )
+    .await
+}
+
+/// Ends a current tag inside a transaction; the tag must be visible to the scope.
+pub(crate) async fn end_tag_assignment_in(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: i64,
+    ended_on: Date,
+) -> Result<(), StoreError> {
+    let mut p = Vec::from(params![id]);
+    let inside = within("a.area_path", scope, &mut p);
+    let visible = visible_tags("t.sensitivity", scope, &mut p);
+    let sql = format!(
+        "SELECT a.started_on, a.ended_on FROM tag_assignments a JOIN tags t ON t.id = a.tag_id \
+         WHERE a.id = ? AND {inside} AND {visible}"
+    );
+    let (started, ended) = tx
+        .query_opt(&sql, &p, |r| Ok((r.date(0)?, r.opt_date(1)?)))
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if ended.is_some() {
+        return Err(StoreError::Conflict("tag assignment already ended".into()));
+    }
+    if ended_on < started {
+        return Err(StoreError::Check("tag ends before it starts".into()));
+    }
+    tx.execute(
+        "UPDATE tag_assignments SET ended_on = ?, updated_at = ? WHERE id = ?",
+        &params![ended_on, now(), id],
+    )
+    .await?;
+    Ok(())
 }

@@ -100,6 +100,10 @@ pub const RULES: &[Rule] = &[
         Needs(RegistryWrite),
     ),
     rule("GET", "/api/v1/audit", Needs(AuditRead)),
+    rule("GET", "/api/v1/visits", Needs(RegistryRead)),
+    rule("POST", "/api/v1/visits", Needs(RegistryWrite)),
+    rule("GET", "/api/v1/visits/{id}", Needs(RegistryRead)),
+    rule("GET", "/api/v1/visits/due", Needs(RegistryRead)),
 ];
 
 /// The pages (HTML). Unauthenticated requests are sent to the sign-in page; forms carry the

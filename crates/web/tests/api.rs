@@ -3,6 +3,7 @@
 
 #[path = "api/support.rs"]
 mod support;
+mod visits;
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -196,6 +196,7 @@ enum Kind {
     Person,
     Tag,
     Assignment,
+    Visit,
     Session,
     Audit,
     Probe,
@@ -213,6 +214,7 @@ fn kind_of(path: &str) -> Kind {
         "persons" => Kind::Person,
         "tags" => Kind::Tag,
         "tag-assignments" => Kind::Assignment,
+        "visits" => Kind::Visit,
         "session" => Kind::Session,
         "audit" => Kind::Audit,
         "healthz" | "readyz" | "openapi.json" => Kind::Probe,
@@ -233,6 +235,7 @@ struct Objs {
     person: i64,
     tag: i64,
     assignment: i64,
+    visit: i64,
 }
 
 /// The objects a request targets for a role, or `None` when the role has no such object
@@ -253,6 +256,7 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
                     person: MISSING,
                     tag: MISSING,
                     assignment: MISSING,
+                    visit: MISSING,
                 },
                 w.a.community_code.clone(),
             ));
@@ -271,6 +275,7 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
             person: g.person,
             tag: tag.unwrap_or(MISSING),
             assignment: g.care_assignment,
+            visit: g.visit,
         },
         g.community_code.clone(),
     ))
@@ -289,6 +294,7 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
         Kind::Person => o.person,
         Kind::Tag => o.tag,
         Kind::Assignment => o.assignment,
+        Kind::Visit => o.visit,
         Kind::Session | Kind::Audit | Kind::Probe => {
             assert!(
                 is_collection(rule.path),
@@ -358,6 +364,7 @@ fn body_for(rule: &Rule, o: &Objs, community_code: &str, n: u32) -> Option<Value
             json!({"tag": "empty_nest_elderly", "person_id": o.person})
         }
         ("PATCH", "/api/v1/tag-assignments/{id}") => json!({"ended_on": "1900-01-01"}),
+        ("POST", "/api/v1/visits") => json!({"household_id": o.household, "outcome": "not_home"}),
         (m, p) => panic!("the matrix has no request body for {m} {p}: add one"),
     };
     Some(b)

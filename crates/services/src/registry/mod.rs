@@ -6,12 +6,14 @@ mod households;
 mod persons;
 mod places;
 mod tags;
+mod visits;
 
 pub use areas::{CreateArea, check_area_against_parent};
 pub use households::{AddMember, CreateHousehold};
 pub use persons::{CreatePerson, PersonListQuery, SearchKind, SearchResult};
 pub use places::CreatePlace;
 pub use tags::AssignTag;
+pub use visits::{Observations, RecordVisit, VisitTag};
 
 use wangge_store::Store;
 

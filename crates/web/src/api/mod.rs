@@ -9,6 +9,7 @@ pub mod persons;
 pub mod places;
 pub mod session;
 pub mod tags;
+pub mod visits;
 
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::OpenApi;
@@ -42,7 +43,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(persons::router())
             .merge(tags::router())
             .merge(session::router())
-            .merge(audit::router()),
+            .merge(audit::router())
+            .merge(visits::router()),
     )
 }
 

@@ -243,6 +243,8 @@ pub struct GridData {
     pub phone: String,
     /// The care-tag assignment on the person.
     pub care_assignment: i64,
+    /// A visit to the household.
+    pub visit: i64,
     pub uf_assignment: i64,
     pub health_assignment: i64,
 }
@@ -425,7 +427,25 @@ async fn grid(r: &Registry, name: &'static str, city: i64, district6: &str, seq:
         care_assignment: assign(r, CARE_TAG, person).await,
         uf_assignment: assign(r, UF_TAG, person).await,
         health_assignment: assign(r, HEALTH_TAG, person).await,
+        visit: visit(r, household).await,
     }
+}
+
+async fn visit(r: &Registry, household: i64) -> i64 {
+    let cmd = wangge_services::registry::RecordVisit {
+        visited: wangge_store::visits::Visited::Household(household),
+        visited_at: None,
+        outcome: wangge_domain::VisitOutcome::AtHome,
+        purpose: Some("入户走访".into()),
+        notes: None,
+        observations: None,
+        add_tags: Vec::new(),
+        end_tags: Vec::new(),
+    };
+    r.record_visit(&Scope::everything(), (None, "matrix"), cmd)
+        .await
+        .expect("visit")
+        .id
 }
 
 impl World {
