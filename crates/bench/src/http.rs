@@ -671,7 +671,7 @@ async fn measure_all(
         .pair(
             "P5",
             format!(
-                "P5 PATCH /persons/{{id}} phone (same value; {} persons) vs one-row UPDATE",
+                "P5 write: PATCH /persons/{{id}} phone (same value; {} persons) vs one-row UPDATE",
                 c.phones.len()
             ),
             n,
@@ -700,7 +700,7 @@ const HEADER: [&str; 12] = [
     "audit rows/op",
 ];
 
-const VERDICT_HEADER: [&str; 5] = ["target", "conns", "target", "measured", "holds"];
+const VERDICT_HEADER: [&str; 5] = ["line", "conns", "target", "measured", "holds"];
 
 fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
     let mut widths = header.map(|h| h.chars().count());

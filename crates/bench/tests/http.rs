@@ -71,5 +71,5 @@ async fn http_bench_runs_on_a_tiny_sqlite_city() {
     );
     assert!(text.contains("product/raw"), "{text}");
     assert!(text.contains("| workload |"), "{text}");
-    assert!(text.contains("| target |"), "{text}");
+    assert!(text.contains("| line |"), "{text}");
 }

@@ -3,6 +3,7 @@
 
 #[path = "api/support.rs"]
 mod support;
+#[path = "api/visits.rs"]
 mod visits;
 
 use std::collections::{BTreeMap, HashSet};
