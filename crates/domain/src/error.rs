@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::work_order::{ActionKind, MAX_ESCALATION_LEVEL, WorkOrderState};
+
 /// A short, safe copy of rejected input, shown to the user so they can see what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Echo(Option<String>);
@@ -65,6 +67,116 @@ pub enum NameCharProblem {
     Digit,
 }
 
+/// Why a work order refused an action: a conflict with its current state (HTTP 409). Names
+/// states and actions only, never the order's free text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message_en())]
+pub enum TransitionError {
+    Illegal {
+        state: WorkOrderState,
+        action: ActionKind,
+    },
+    /// The action is dated before the order's last transition.
+    TimeOrder,
+    /// Escalation before the deadline (or before the next level's window).
+    NotOverdue,
+    EscalationMax,
+    /// A request while another one awaits a decision.
+    RequestPending {
+        pending: ActionKind,
+    },
+    /// An approval or denial with no matching request pending.
+    NoPendingRequest {
+        action: ActionKind,
+    },
+    ReopenWindow {
+        days: i64,
+    },
+    SameUnit,
+    ExtensionLength,
+}
+
+impl TransitionError {
+    /// Stable machine code, safe to store and to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Illegal { .. } => "work_order.illegal_transition",
+            Self::TimeOrder => "work_order.time_order",
+            Self::NotOverdue => "work_order.not_overdue",
+            Self::EscalationMax => "work_order.escalation_max",
+            Self::RequestPending { .. } => "work_order.request_pending",
+            Self::NoPendingRequest { .. } => "work_order.no_pending_request",
+            Self::ReopenWindow { .. } => "work_order.reopen_window",
+            Self::SameUnit => "work_order.same_unit",
+            Self::ExtensionLength => "work_order.extension_length",
+        }
+    }
+
+    pub fn message_zh(&self) -> String {
+        match self {
+            Self::Illegal { state, action } => format!(
+                "工单当前状态为「{}」，不能执行「{}」",
+                state.name_zh(),
+                action.name_zh()
+            ),
+            Self::TimeOrder => "操作时间早于工单上一步的时间".to_owned(),
+            Self::NotOverdue => "工单尚未超过时限（或尚未到下一级升级时限），不能升级".to_owned(),
+            Self::EscalationMax => {
+                format!("工单已升级到最高的第 {MAX_ESCALATION_LEVEL} 级，不能再升级")
+            }
+            Self::RequestPending { pending } => format!(
+                "工单已有待审批的「{}」，请先批准或驳回",
+                pending.name_zh()
+            ),
+            Self::NoPendingRequest { action } => format!(
+                "工单没有相应的待审批申请，不能执行「{}」",
+                action.name_zh()
+            ),
+            Self::ReopenWindow { days } => {
+                format!("工单关闭已超过 {days} 天，不能重办，请新建工单")
+            }
+            Self::SameUnit => "工单已在该处置单位，请改派给其他单位".to_owned(),
+            Self::ExtensionLength => "延期时长应在 1 分钟到 366 天之间（整秒）".to_owned(),
+        }
+    }
+
+    pub fn message_en(&self) -> String {
+        match self {
+            Self::Illegal { state, action } => format!(
+                "The work order is {}; it cannot {}",
+                state.name_en().to_lowercase(),
+                action.cannot_en()
+            ),
+            Self::TimeOrder => "The action is dated before the work order's last step".to_owned(),
+            Self::NotOverdue => "The work order is not past its deadline (or its next \
+                                 escalation point); it cannot be escalated yet"
+                .to_owned(),
+            Self::EscalationMax => format!(
+                "The work order is at the highest escalation level ({MAX_ESCALATION_LEVEL}); \
+                 it cannot be escalated further"
+            ),
+            Self::RequestPending { pending } => format!(
+                "The work order already has a pending request ({}); approve or deny it first",
+                pending.name_en().to_lowercase()
+            ),
+            Self::NoPendingRequest { action } => format!(
+                "The work order has no matching pending request; it cannot {}",
+                action.cannot_en()
+            ),
+            Self::ReopenWindow { days } => format!(
+                "The work order was closed more than {days} days ago; it cannot be reopened \
+                 (report a new one)"
+            ),
+            Self::SameUnit => {
+                "The work order is already with that unit; reassign it to another".to_owned()
+            }
+            Self::ExtensionLength => {
+                "An extension must be between 1 minute and 366 days, in whole seconds".to_owned()
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.message_en())]
 pub enum DomainError {
@@ -112,6 +224,18 @@ pub enum DomainError {
     ReasonLength,
     ReasonNumber,
     VisitOutcome(Echo),
+    WorkOrderState(Echo),
+    Priority(Echo),
+    Satisfaction(Echo),
+    /// An SLA outside 1 minute – 366 days (or with a fraction of a second).
+    SlaDuration,
+    WorkOrder(TransitionError),
+}
+
+impl From<TransitionError> for DomainError {
+    fn from(e: TransitionError) -> Self {
+        Self::WorkOrder(e)
+    }
 }
 
 impl DomainError {
@@ -144,6 +268,11 @@ impl DomainError {
             Self::ReasonLength => "reason.length",
             Self::ReasonNumber => "reason.personal_number",
             Self::VisitOutcome(_) => "visit_outcome.invalid",
+            Self::WorkOrderState(_) => "work_order_state.invalid",
+            Self::Priority(_) => "priority.invalid",
+            Self::Satisfaction(_) => "satisfaction.invalid",
+            Self::SlaDuration => "work_order.sla",
+            Self::WorkOrder(e) => e.code(),
         }
     }
 
@@ -215,6 +344,15 @@ impl DomainError {
             Self::ReasonLength => "请说明查看理由（2–200 字）".to_owned(),
             Self::ReasonNumber => "理由中不要写身份证号、手机号等号码（会记入审计日志）".to_owned(),
             Self::VisitOutcome(e) => format!("未知的走访结果 {e}：应为 在家、不在家、拒访 或 电话"),
+            Self::WorkOrderState(e) => format!(
+                "未知的工单状态 {e}：应为 已上报、已受理、已派遣、处置中、办结待回访、已关闭、不予受理 或 已挂起"
+            ),
+            Self::Priority(e) => format!("未知的优先级 {e}：应为 紧急、高、一般 或 低"),
+            Self::Satisfaction(e) => {
+                format!("未知的满意度 {e}：应为 满意、基本满意 或 不满意")
+            }
+            Self::SlaDuration => "办理时限应在 1 分钟到 366 天之间（整秒）".to_owned(),
+            Self::WorkOrder(e) => e.message_zh(),
         }
     }
 
@@ -308,6 +446,20 @@ impl DomainError {
             Self::VisitOutcome(e) => {
                 format!("unknown visit outcome {e}: expected at_home, not_home, refused or phone")
             }
+            Self::WorkOrderState(e) => format!(
+                "unknown work order state {e}: expected reported, accepted, dispatched, \
+                 in_progress, resolved, closed, rejected or suspended"
+            ),
+            Self::Priority(e) => {
+                format!("unknown priority {e}: expected urgent, high, normal or low")
+            }
+            Self::Satisfaction(e) => format!(
+                "unknown satisfaction {e}: expected satisfied, basically_satisfied or dissatisfied"
+            ),
+            Self::SlaDuration => {
+                "SLA must be between 1 minute and 366 days, in whole seconds".to_owned()
+            }
+            Self::WorkOrder(e) => e.message_en(),
         }
     }
 }

@@ -17,10 +17,11 @@ pub mod scope;
 pub mod sex;
 pub mod tag;
 pub mod visit;
+pub mod work_order;
 
 pub use access::{NewPassword, Permission, Role, SensitivitySet, Username};
 pub use area::{AreaCode, AreaLevel, AreaPath};
-pub use error::DomainError;
+pub use error::{DomainError, TransitionError};
 pub use id_number::IdNumber;
 pub use name::{PersonName, normalize_query};
 pub use phone::PhoneNumber;
@@ -32,3 +33,7 @@ pub use scope::Scope;
 pub use sex::Sex;
 pub use tag::{BUILTIN_TAGS, BuiltinTag, Sensitivity, TagCode, TagSubject};
 pub use visit::VisitOutcome;
+pub use work_order::{
+    Action, ActionKind, OrderMetrics, PendingRequest, Priority, Satisfaction, Sla, Suspension,
+    Transition, WorkOrder, WorkOrderState,
+};

@@ -145,6 +145,8 @@ pub const PAGE_RULES: &[Rule] = &[
     rule("POST", "/tag-assignments/{id}/end", Needs(RegistryWrite)),
     rule("POST", "/search", Needs(RegistryRead)),
     rule("POST", "/search/suggest", Needs(RegistryRead)),
+    rule("POST", "/households/{id}/visits", Needs(RegistryWrite)),
+    rule("GET", "/visits/due", Needs(RegistryRead)),
 ];
 
 pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {

@@ -7,6 +7,7 @@ mod home;
 mod people;
 mod places;
 mod search;
+mod visits;
 
 use askama::Template;
 use axum::Router;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(places::router())
         .merge(people::router())
         .merge(search::router())
+        .merge(visits::router())
 }
 
 /// The language of a page: the user's choice (cookie), else the browser's first preference.

@@ -126,9 +126,12 @@ struct HouseholdPage {
     errors: FormErrors,
     relations: Vec<(String, String)>,
     residences: Vec<(String, String)>,
+    visits: Vec<super::visits::VisitRow>,
+    outcomes: Options,
+    person_tags: Vec<Tag>,
 }
 
-async fn household_view(
+pub(super) async fn household_view(
     s: &AppState,
     page: &Page,
     id: i64,
@@ -167,11 +170,23 @@ async fn household_view(
         .as_ref()
         .is_some_and(|c| c.role.can(Permission::RegistryWrite));
     let (relations, residences) = choices_for_members(page);
+    let visits = super::visits::history(s, page, id).await?;
+    let person_tags = s
+        .registry
+        .store
+        .tags(&scope)
+        .await?
+        .into_iter()
+        .filter(|t| t.subject == TagSubject::Person)
+        .collect();
     Ok((
         Extension(audited),
         render(&HouseholdPage {
             relations,
             residences,
+            visits,
+            outcomes: super::visits::outcomes(page.t()),
+            person_tags,
             shell: page.shell.clone(),
             crumbs,
             household,
