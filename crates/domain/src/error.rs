@@ -124,14 +124,12 @@ impl TransitionError {
             Self::EscalationMax => {
                 format!("工单已升级到最高的第 {MAX_ESCALATION_LEVEL} 级，不能再升级")
             }
-            Self::RequestPending { pending } => format!(
-                "工单已有待审批的「{}」，请先批准或驳回",
-                pending.name_zh()
-            ),
-            Self::NoPendingRequest { action } => format!(
-                "工单没有相应的待审批申请，不能执行「{}」",
-                action.name_zh()
-            ),
+            Self::RequestPending { pending } => {
+                format!("工单已有待审批的「{}」，请先批准或驳回", pending.name_zh())
+            }
+            Self::NoPendingRequest { action } => {
+                format!("工单没有相应的待审批申请，不能执行「{}」", action.name_zh())
+            }
             Self::ReopenWindow { days } => {
                 format!("工单关闭已超过 {days} 天，不能重办，请新建工单")
             }

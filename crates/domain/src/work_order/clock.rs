@@ -182,7 +182,10 @@ impl WorkOrder {
     }
 
     fn handled(&self) -> bool {
-        matches!(self.state, WorkOrderState::Resolved | WorkOrderState::Closed)
+        matches!(
+            self.state,
+            WorkOrderState::Resolved | WorkOrderState::Closed
+        )
     }
 
     /// Resolved (or closed) within the allowance.
@@ -233,11 +236,7 @@ mod tests {
             Duration::milliseconds(90_500),
             Duration::hours(-2),
         ] {
-            assert_eq!(
-                Sla::new(bad).unwrap_err().code(),
-                "work_order.sla",
-                "{bad}"
-            );
+            assert_eq!(Sla::new(bad).unwrap_err().code(), "work_order.sla", "{bad}");
         }
         assert_eq!(Sla::from_days(0).unwrap_err().code(), "work_order.sla");
         assert_eq!(serde_json::to_string(&Sla::UTILITIES).unwrap(), "86400");

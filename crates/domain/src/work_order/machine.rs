@@ -214,7 +214,11 @@ mod tests {
     fn in_progress() -> WorkOrder {
         run(
             Sla::UTILITIES,
-            &[(0, Action::Accept), (1, dispatch("供水所")), (2, Action::Start)],
+            &[
+                (0, Action::Accept),
+                (1, dispatch("供水所")),
+                (2, Action::Start),
+            ],
         )
     }
 
@@ -297,18 +301,39 @@ mod tests {
     #[test]
     fn each_forward_step_only_from_its_state() {
         let reported = WorkOrder::report(Priority::Low, Sla::GENERAL, T0);
-        assert_eq!(code(&reported, &dispatch("x"), 1), "work_order.illegal_transition");
-        assert_eq!(code(&reported, &Action::Start, 1), "work_order.illegal_transition");
-        assert_eq!(code(&reported, &resolve(), 1), "work_order.illegal_transition");
-        assert_eq!(code(&reported, &close(), 1), "work_order.illegal_transition");
+        assert_eq!(
+            code(&reported, &dispatch("x"), 1),
+            "work_order.illegal_transition"
+        );
+        assert_eq!(
+            code(&reported, &Action::Start, 1),
+            "work_order.illegal_transition"
+        );
+        assert_eq!(
+            code(&reported, &resolve(), 1),
+            "work_order.illegal_transition"
+        );
+        assert_eq!(
+            code(&reported, &close(), 1),
+            "work_order.illegal_transition"
+        );
         let accepted = reported.apply(&Action::Accept, t(1)).unwrap().0;
-        assert_eq!(code(&accepted, &Action::Accept, 2), "work_order.illegal_transition");
-        assert_eq!(code(&accepted, &Action::Start, 2), "work_order.illegal_transition");
+        assert_eq!(
+            code(&accepted, &Action::Accept, 2),
+            "work_order.illegal_transition"
+        );
+        assert_eq!(
+            code(&accepted, &Action::Start, 2),
+            "work_order.illegal_transition"
+        );
         let p = in_progress();
         assert_eq!(code(&p, &Action::Start, 3), "work_order.illegal_transition");
         assert_eq!(code(&p, &close(), 3), "work_order.illegal_transition");
         let resolved = p.apply(&resolve(), t(3)).unwrap().0;
-        assert_eq!(code(&resolved, &resolve(), 4), "work_order.illegal_transition");
+        assert_eq!(
+            code(&resolved, &resolve(), 4),
+            "work_order.illegal_transition"
+        );
     }
 
     #[test]
@@ -330,7 +355,10 @@ mod tests {
         );
         let d = crate::DomainError::from(e);
         assert_eq!(d.code(), "work_order.illegal_transition");
-        assert_eq!(d.to_string(), "The work order is dispatched; it cannot be accepted");
+        assert_eq!(
+            d.to_string(),
+            "The work order is dispatched; it cannot be accepted"
+        );
     }
 
     #[test]
@@ -350,7 +378,10 @@ mod tests {
             reason: reason("reject"),
         };
         let (r, tr) = reported.apply(&reject, t(1)).unwrap();
-        assert_eq!((tr.from, tr.to), (WorkOrderState::Reported, WorkOrderState::Rejected));
+        assert_eq!(
+            (tr.from, tr.to),
+            (WorkOrderState::Reported, WorkOrderState::Rejected)
+        );
         assert_eq!(r.check(), Ok(()));
         assert_eq!(r.active_elapsed(t(9)), Duration::ZERO);
         let accepted = reported.apply(&Action::Accept, t(1)).unwrap().0;
@@ -358,7 +389,10 @@ mod tests {
         assert_eq!(r2.stopped_at, Some(t(3)));
         assert_eq!(r2.active_elapsed(t(50)), h(2));
         assert!(!r2.handled_on_time() && !r2.handled_overdue());
-        assert_eq!(code(&in_progress(), &reject, 3), "work_order.illegal_transition");
+        assert_eq!(
+            code(&in_progress(), &reject, 3),
+            "work_order.illegal_transition"
+        );
         for a in [
             Action::Accept,
             Action::Reopen {
@@ -382,7 +416,10 @@ mod tests {
                 t(3),
             )
             .unwrap();
-        assert_eq!((tr.from, tr.to), (WorkOrderState::InProgress, WorkOrderState::Accepted));
+        assert_eq!(
+            (tr.from, tr.to),
+            (WorkOrderState::InProgress, WorkOrderState::Accepted)
+        );
         assert_eq!(o.unit, None);
         assert_eq!(o.active_elapsed(t(5)), h(5), "the clock keeps running");
         let o = o.apply(&dispatch("燃气公司"), t(4)).unwrap().0;
@@ -423,10 +460,17 @@ mod tests {
             reason: reason("reopen"),
         };
         let (o, tr) = o.apply(&reopen, t(15)).unwrap();
-        assert_eq!((tr.from, tr.to), (WorkOrderState::Resolved, WorkOrderState::InProgress));
+        assert_eq!(
+            (tr.from, tr.to),
+            (WorkOrderState::Resolved, WorkOrderState::InProgress)
+        );
         assert_eq!(o.rework_count, 1);
         assert_eq!(o.stopped_total, h(5));
-        assert_eq!(o.active_elapsed(t(20)), h(15), "10 before, 5 after; not the 5 stopped");
+        assert_eq!(
+            o.active_elapsed(t(20)),
+            h(15),
+            "10 before, 5 after; not the 5 stopped"
+        );
         assert_eq!(o.deadline(t(20)), Some(t(29)));
         let o = o.apply(&resolve(), t(30)).unwrap().0;
         assert!(o.handled_overdue(), "resolved after 25 active hours of 24");
@@ -470,7 +514,10 @@ mod tests {
         assert_eq!(o.deadline(t(10)), Some(t(24)), "pending: no change");
         assert_eq!(o.active_elapsed(t(10)), h(10));
         let (o, tr) = o.apply(&Action::ApproveSuspension, t(10)).unwrap();
-        assert_eq!((tr.from, tr.to), (WorkOrderState::InProgress, WorkOrderState::Suspended));
+        assert_eq!(
+            (tr.from, tr.to),
+            (WorkOrderState::InProgress, WorkOrderState::Suspended)
+        );
         assert_eq!(o.suspension.unwrap().resume_to, WorkOrderState::InProgress);
         assert_eq!(o.pending, None);
         // Paused: nothing counts, the deadline moves with the wall clock.
@@ -478,7 +525,10 @@ mod tests {
         assert_eq!(o.deadline(t(100)), Some(t(114)));
         assert!(!o.is_overdue(t(1000)));
         let (o, tr) = o.apply(&Action::Resume, t(100)).unwrap();
-        assert_eq!((tr.from, tr.to), (WorkOrderState::Suspended, WorkOrderState::InProgress));
+        assert_eq!(
+            (tr.from, tr.to),
+            (WorkOrderState::Suspended, WorkOrderState::InProgress)
+        );
         assert_eq!(o.suspended_total, h(90));
         assert_eq!(o.active_elapsed(t(101)), h(11));
         assert_eq!(o.deadline(t(101)), Some(t(114)));
@@ -518,7 +568,10 @@ mod tests {
         assert!(!o.escalation_due(t(10_000)));
         let o = o.apply(&Action::Resume, t(5)).unwrap().0;
         assert_eq!(o.state, WorkOrderState::Accepted);
-        assert_eq!(code(&o, &Action::Resume, 6), "work_order.illegal_transition");
+        assert_eq!(
+            code(&o, &Action::Resume, 6),
+            "work_order.illegal_transition"
+        );
     }
 
     #[test]
@@ -730,7 +783,10 @@ mod tests {
         let late_resolved = in_progress().apply(&resolve(), t(100)).unwrap().0;
         let reported = WorkOrder::report(Priority::Urgent, Sla::LIFE_OR_PROPERTY, T0);
         for o in [&resolved, &closed, &late_resolved, &reported] {
-            assert_eq!(code(o, &Action::Escalate, 1000), "work_order.illegal_transition");
+            assert_eq!(
+                code(o, &Action::Escalate, 1000),
+                "work_order.illegal_transition"
+            );
             assert!(!o.escalation_due(t(1000)));
         }
         assert!(late_resolved.handled_overdue());
@@ -771,6 +827,7 @@ mod tests {
     mod props {
         use super::*;
         use proptest::prelude::*;
+        use proptest::strategy::ValueTree;
         use proptest::test_runner::TestRunner;
 
         fn action() -> impl Strategy<Value = Action> {
@@ -812,7 +869,11 @@ mod tests {
         }
 
         fn scenario() -> impl Strategy<Value = (Sla, Vec<(i64, Action)>, i64)> {
-            (sla(), prop::collection::vec((gap(), action()), 1..80), gap())
+            (
+                sla(),
+                prop::collection::vec((gap(), action()), 1..80),
+                gap(),
+            )
         }
 
         /// What the clock should say, rebuilt from the timeline alone.
@@ -911,12 +972,14 @@ mod tests {
                         prop_assert_eq!(tr.to, next.state);
                         prop_assert_eq!(tr.action, action.kind().as_str());
                         prop_assert!(
-                            !matches!(before.state, WorkOrderState::Closed | WorkOrderState::Rejected)
-                                || *action != Action::Escalate,
+                            !matches!(
+                                before.state,
+                                WorkOrderState::Closed | WorkOrderState::Rejected
+                            ) || *action != Action::Escalate,
                             "a closed or rejected order never escalates"
                         );
                         if next.escalation_level != before.escalation_level {
-                            prop_assert_eq!(*action, Action::Escalate);
+                            prop_assert_eq!(action, &Action::Escalate);
                             prop_assert_eq!(next.escalation_level, before.escalation_level + 1);
                             prop_assert!(was_overdue, "escalated while not overdue");
                         }
@@ -940,7 +1003,10 @@ mod tests {
                 prop_assert_eq!(o.check(), Ok(()));
                 prop_assert!(WorkOrderState::ALL.contains(&o.state));
                 prop_assert!(o.escalation_level <= 3);
-                prop_assert!(o.active_elapsed(at) >= last_elapsed, "active time never runs back");
+                prop_assert!(
+                    o.active_elapsed(at) >= last_elapsed,
+                    "active time never runs back"
+                );
                 last_elapsed = o.active_elapsed(at);
                 // The clock agrees with the model now and at a later probe.
                 for probe in [at, at + Duration::minutes(probe_gap)] {
@@ -948,11 +1014,20 @@ mod tests {
                     prop_assert_eq!(o.deadline(probe), model.deadline(sla, probe));
                     prop_assert_eq!(o.remaining(probe), o.allowance() - o.active_elapsed(probe));
                     prop_assert_eq!(o.allowance(), sla.duration() + model.extensions);
-                    prop_assert_eq!(o.is_overdue(probe), o.accepted_at.is_some() && o.remaining(probe).is_negative());
+                    prop_assert_eq!(
+                        o.is_overdue(probe),
+                        o.accepted_at.is_some() && o.remaining(probe).is_negative()
+                    );
                     if o.clock_running() {
                         prop_assert_eq!(o.deadline(probe), Some(probe + o.remaining(probe)));
                     }
-                    if matches!(o.state, WorkOrderState::Closed | WorkOrderState::Rejected | WorkOrderState::Suspended | WorkOrderState::Resolved) {
+                    if matches!(
+                        o.state,
+                        WorkOrderState::Closed
+                            | WorkOrderState::Rejected
+                            | WorkOrderState::Suspended
+                            | WorkOrderState::Resolved
+                    ) {
                         prop_assert!(o.apply(&Action::Escalate, probe).is_err());
                         prop_assert!(!o.escalation_due(probe));
                     }

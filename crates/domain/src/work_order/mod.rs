@@ -244,19 +244,39 @@ impl Satisfaction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Accept,
-    Dispatch { unit: String },
+    Dispatch {
+        unit: String,
+    },
     Start,
-    Resolve { note: String },
-    Close { satisfaction: Satisfaction, follow_up_done: bool },
-    Reject { reason: String },
-    Return { reason: String },
-    Reassign { unit: String },
-    Reopen { reason: String },
-    RequestSuspension { reason: String },
+    Resolve {
+        note: String,
+    },
+    Close {
+        satisfaction: Satisfaction,
+        follow_up_done: bool,
+    },
+    Reject {
+        reason: String,
+    },
+    Return {
+        reason: String,
+    },
+    Reassign {
+        unit: String,
+    },
+    Reopen {
+        reason: String,
+    },
+    RequestSuspension {
+        reason: String,
+    },
     ApproveSuspension,
     DenySuspension,
     Resume,
-    RequestExtension { by: Duration, reason: String },
+    RequestExtension {
+        by: Duration,
+        reason: String,
+    },
     ApproveExtension,
     DenyExtension,
     Escalate,
@@ -644,10 +664,7 @@ mod tests {
             assert_eq!(Priority::parse(p.name_zh()).unwrap(), p);
         }
         assert!(Priority::Urgent < Priority::Low);
-        assert_eq!(
-            Priority::parse("x").unwrap_err().code(),
-            "priority.invalid"
-        );
+        assert_eq!(Priority::parse("x").unwrap_err().code(), "priority.invalid");
         for v in Satisfaction::ALL {
             assert_eq!(Satisfaction::parse(v.as_str()).unwrap(), v);
             assert_eq!(Satisfaction::parse(v.name_zh()).unwrap(), v);
@@ -668,7 +685,11 @@ mod tests {
             assert!(!k.name_zh().is_empty() && !k.name_en().is_empty());
         }
         assert_eq!(
-            Action::Dispatch { unit: "城管".into() }.kind().as_str(),
+            Action::Dispatch {
+                unit: "城管".into()
+            }
+            .kind()
+            .as_str(),
             "dispatch"
         );
     }
