@@ -4,7 +4,8 @@
 pub mod assets;
 mod auth;
 mod home;
-mod people;
+mod households;
+mod persons;
 mod places;
 mod search;
 mod visits;
@@ -32,7 +33,8 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(home::router())
         .merge(places::router())
-        .merge(people::router())
+        .merge(households::router())
+        .merge(persons::router())
         .merge(search::router())
         .merge(visits::router())
 }

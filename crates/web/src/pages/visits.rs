@@ -157,7 +157,7 @@ async fn record(
     };
     let Some(outcome) = outcome.filter(|_| errors.fields.is_empty()) else {
         errors.general = Some(t.t("form.fix").to_owned());
-        return super::people::household_view(&s, &page, id, errors)
+        return super::households::household_view(&s, &page, id, errors)
             .await
             .unwrap_or_else(|e| page_error(page.shell.clone(), e));
     };
@@ -195,7 +195,7 @@ async fn record(
                 .into_response()
         }
         Err(e) => match FormErrors::from_service(e, t) {
-            Ok(errors) => super::people::household_view(&s, &page, id, errors)
+            Ok(errors) => super::households::household_view(&s, &page, id, errors)
                 .await
                 .unwrap_or_else(|e| page_error(page.shell.clone(), e)),
             Err(e) => page_error(page.shell, e),
