@@ -137,15 +137,19 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 #[derive(Clone)]
 pub struct Identity {
     store: Store,
+    audit: crate::audit_writer::AuditWriter,
 }
 
 impl Identity {
     pub fn new(store: Store) -> Self {
-        Identity { store }
+        Identity {
+            audit: crate::audit_writer::AuditWriter::new(store.clone()),
+            store,
+        }
     }
 
     pub async fn audit(&self, event: NewAuditEvent) -> Result<(), StoreError> {
-        self.store.append_audit(&event).await.map(|_| ())
+        self.audit.write(event).await
     }
 
     pub async fn sign_in(

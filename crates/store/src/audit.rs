@@ -121,12 +121,22 @@ impl Store {
     /// Appends one event. Appends are serialized by the chain head row (the SQLite writer lock,
     /// a row lock on PostgreSQL), so two servers never fork the chain.
     pub async fn append_audit(&self, e: &NewAuditEvent) -> Result<i64, StoreError> {
+        let ids = self.append_audit_batch(std::slice::from_ref(e)).await?;
+        Ok(ids[0])
+    }
+
+    /// Appends several events in one transaction: one head lock and one commit for all, which
+    /// is what keeps auditing every read affordable under load.
+    pub async fn append_audit_batch(
+        &self,
+        events: &[NewAuditEvent],
+    ) -> Result<Vec<i64>, StoreError> {
         let lock = match self.db.backend() {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE",
         };
         let mut tx = self.db.begin().await?;
-        let (last_id, last_hash) = tx
+        let (mut last_id, mut last_hash) = tx
             .query_opt(
                 &format!("SELECT last_id, last_hash FROM audit_head WHERE id = 1{lock}"),
                 &[],
@@ -134,37 +144,43 @@ impl Store {
             )
             .await?
             .ok_or_else(|| StoreError::Backend("audit chain head missing".into()))?;
-        let id = last_id + 1;
-        let at = micros(now());
-        let hash = chain_hash(&last_hash, id, at, e);
-        tx.execute(
-            &format!("INSERT INTO audit_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-            &params![
-                id,
-                at,
-                e.actor_id,
-                e.actor.as_str(),
-                e.role.clone(),
-                e.action.as_str(),
-                e.object_type.clone(),
-                e.object_id,
-                e.area_path.clone(),
-                e.reason.clone(),
-                e.outcome.as_str(),
-                e.request_id.clone(),
-                e.client_addr.clone(),
-                last_hash,
-                hash.clone()
-            ],
-        )
-        .await?;
+        let mut ids = Vec::with_capacity(events.len());
+        for e in events {
+            let id = last_id + 1;
+            let at = micros(now());
+            let hash = chain_hash(&last_hash, id, at, e);
+            tx.execute(
+                &format!("INSERT INTO audit_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                &params![
+                    id,
+                    at,
+                    e.actor_id,
+                    e.actor.as_str(),
+                    e.role.clone(),
+                    e.action.as_str(),
+                    e.object_type.clone(),
+                    e.object_id,
+                    e.area_path.clone(),
+                    e.reason.clone(),
+                    e.outcome.as_str(),
+                    e.request_id.clone(),
+                    e.client_addr.clone(),
+                    last_hash,
+                    hash.clone()
+                ],
+            )
+            .await?;
+            ids.push(id);
+            last_id = id;
+            last_hash = hash;
+        }
         tx.execute(
             "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1",
-            &params![id, hash],
+            &params![last_id, last_hash],
         )
         .await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(ids)
     }
 
     /// Events newest first; not area-scoped (only the auditor role reads them).

@@ -59,15 +59,20 @@ fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
 }
 
 fn user_from_row(r: &dyn DbRow) -> Result<User, StoreError> {
+    user_at(r, 0)
+}
+
+/// A user from the row's columns starting at `o` (in `USER_COLUMNS` order).
+fn user_at(r: &dyn DbRow, o: usize) -> Result<User, StoreError> {
     Ok(User {
-        id: r.int(0)?,
-        username: decode(Username::parse(&r.text(1)?))?,
-        display_name: r.text(2)?,
-        role: decode(Role::parse(&r.text(3)?))?,
-        password_hash: r.text(4)?,
-        failed_logins: r.int(5)?,
-        locked_until: r.opt_timestamp(6)?,
-        disabled_at: r.opt_timestamp(7)?,
+        id: r.int(o)?,
+        username: decode(Username::parse(&r.text(o + 1)?))?,
+        display_name: r.text(o + 2)?,
+        role: decode(Role::parse(&r.text(o + 3)?))?,
+        password_hash: r.text(o + 4)?,
+        failed_logins: r.int(o + 5)?,
+        locked_until: r.opt_timestamp(o + 6)?,
+        disabled_at: r.opt_timestamp(o + 7)?,
         areas: Vec::new(),
         area_codes: Vec::new(),
     })
@@ -228,28 +233,31 @@ impl Store {
         Ok(id)
     }
 
-    /// A live (not revoked) session by the hash of its token, with its user.
+    /// A live (not revoked) session by the hash of its token, with its user and areas, in one
+    /// query: this runs on every signed-in request.
     pub async fn session_by_token_hash(&self, hash: &[u8]) -> Result<(Session, User), StoreError> {
-        let session = self
+        let sql = format!(
+            "SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, {}, a.path, a.code \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             LEFT JOIN user_areas ua ON ua.user_id = u.id LEFT JOIN areas a ON a.id = ua.area_id \
+             WHERE s.token_hash = ? AND s.revoked_at IS NULL ORDER BY a.path",
+            prefixed_user_columns()
+        );
+        let rows = self
             .db
-            .query_opt(
-                "SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions \
-                 WHERE token_hash = ? AND revoked_at IS NULL",
-                &params![hash.to_vec()],
-                |r| {
-                    Ok(Session {
-                        id: r.int(0)?,
-                        user_id: r.int(1)?,
-                        csrf_token: r.text(2)?,
-                        created_at: r.timestamp(3)?,
-                        last_seen_at: r.timestamp(4)?,
-                        expires_at: r.timestamp(5)?,
-                    })
-                },
-            )
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let user = self.user(session.user_id).await?;
+            .query(&sql, &params![hash.to_vec()], |r| {
+                let session = Session {
+                    id: r.int(0)?,
+                    user_id: r.int(1)?,
+                    csrf_token: r.text(2)?,
+                    created_at: r.timestamp(3)?,
+                    last_seen_at: r.timestamp(4)?,
+                    expires_at: r.timestamp(5)?,
+                };
+                Ok((session, user_at(r, 6)?, area_at(r, 14)?))
+            })
+            .await?;
+        let (session, user) = with_areas_from_rows(rows)?;
         Ok((session, user))
     }
 
@@ -301,28 +309,30 @@ impl Store {
         Ok(id)
     }
 
-    /// A live (not revoked) API token by the hash of its secret, with its user.
+    /// A live (not revoked) API token by the hash of its secret, with its user and areas, in
+    /// one query.
     pub async fn api_token_by_hash(&self, hash: &[u8]) -> Result<(ApiToken, User), StoreError> {
-        let token = self
+        let sql = format!(
+            "SELECT t.id, t.user_id, t.name, t.expires_at, t.last_used_at, {}, a.path, a.code \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             LEFT JOIN user_areas ua ON ua.user_id = u.id LEFT JOIN areas a ON a.id = ua.area_id \
+             WHERE t.token_hash = ? AND t.revoked_at IS NULL ORDER BY a.path",
+            prefixed_user_columns()
+        );
+        let rows = self
             .db
-            .query_opt(
-                "SELECT id, user_id, name, expires_at, last_used_at FROM api_tokens \
-                 WHERE token_hash = ? AND revoked_at IS NULL",
-                &params![hash.to_vec()],
-                |r| {
-                    Ok(ApiToken {
-                        id: r.int(0)?,
-                        user_id: r.int(1)?,
-                        name: r.text(2)?,
-                        expires_at: r.timestamp(3)?,
-                        last_used_at: r.opt_timestamp(4)?,
-                    })
-                },
-            )
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let user = self.user(token.user_id).await?;
-        Ok((token, user))
+            .query(&sql, &params![hash.to_vec()], |r| {
+                let token = ApiToken {
+                    id: r.int(0)?,
+                    user_id: r.int(1)?,
+                    name: r.text(2)?,
+                    expires_at: r.timestamp(3)?,
+                    last_used_at: r.opt_timestamp(4)?,
+                };
+                Ok((token, user_at(r, 5)?, area_at(r, 13)?))
+            })
+            .await?;
+        with_areas_from_rows(rows)
     }
 
     pub async fn touch_api_token(&self, id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
@@ -368,4 +378,32 @@ impl Store {
             )
             .await
     }
+}
+
+fn prefixed_user_columns() -> String {
+    USER_COLUMNS
+        .split(',')
+        .map(|c| format!("u.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn area_at(r: &dyn DbRow, o: usize) -> Result<Option<(AreaPath, String)>, StoreError> {
+    match (r.opt_text(o)?, r.opt_text(o + 1)?) {
+        (Some(path), Some(code)) => Ok(Some((decode(AreaPath::parse(&path))?, code))),
+        _ => Ok(None),
+    }
+}
+
+/// One row per area of the user (or one with no area): the head and the user with all areas.
+fn with_areas_from_rows<T>(
+    rows: Vec<(T, User, Option<(AreaPath, String)>)>,
+) -> Result<(T, User), StoreError> {
+    let mut rows = rows.into_iter();
+    let (head, mut user, first) = rows.next().ok_or(StoreError::NotFound)?;
+    for (path, code) in first.into_iter().chain(rows.filter_map(|(_, _, a)| a)) {
+        user.areas.push(path);
+        user.area_codes.push(code);
+    }
+    Ok((head, user))
 }
