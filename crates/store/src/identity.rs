@@ -395,10 +395,11 @@ fn area_at(r: &dyn DbRow, o: usize) -> Result<Option<(AreaPath, String)>, StoreE
     }
 }
 
+/// One joined row: the head, the user, and one of the user's areas (path and code), if any.
+type UserAreaRow<T> = (T, User, Option<(AreaPath, String)>);
+
 /// One row per area of the user (or one with no area): the head and the user with all areas.
-fn with_areas_from_rows<T>(
-    rows: Vec<(T, User, Option<(AreaPath, String)>)>,
-) -> Result<(T, User), StoreError> {
+fn with_areas_from_rows<T>(rows: Vec<UserAreaRow<T>>) -> Result<(T, User), StoreError> {
     let mut rows = rows.into_iter();
     let (head, mut user, first) = rows.next().ok_or(StoreError::NotFound)?;
     for (path, code) in first.into_iter().chain(rows.filter_map(|(_, _, a)| a)) {

@@ -21,6 +21,7 @@ pub mod persons;
 pub mod places;
 pub mod tags;
 pub mod visits;
+pub mod work_orders;
 
 pub use error::StoreError;
 

@@ -28,6 +28,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_identity"),
     migration!(3, "0003_id_number_lookup"),
     migration!(4, "0004_visits"),
+    migration!(5, "0005_work_orders"),
 ];
 
 fn checksum(sql: &str) -> String {

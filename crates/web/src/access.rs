@@ -104,6 +104,15 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/api/v1/visits", Needs(RegistryWrite)),
     rule("GET", "/api/v1/visits/{id}", Needs(RegistryRead)),
     rule("GET", "/api/v1/visits/due", Needs(RegistryRead)),
+    rule("GET", "/api/v1/work-order-categories", Needs(RegistryRead)),
+    rule("GET", "/api/v1/work-orders", Needs(RegistryRead)),
+    rule("POST", "/api/v1/work-orders", Needs(RegistryWrite)),
+    rule("GET", "/api/v1/work-orders/{id}", Needs(RegistryRead)),
+    rule(
+        "POST",
+        "/api/v1/work-orders/{id}/actions",
+        Needs(RegistryWrite),
+    ),
 ];
 
 /// The pages (HTML). Unauthenticated requests are sent to the sign-in page; forms carry the

@@ -41,6 +41,13 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// A refused work-order transition: 409 with the domain's code, naming the current state.
+impl From<wangge_domain::TransitionError> for ApiError {
+    fn from(e: wangge_domain::TransitionError) -> Self {
+        ApiError::Service(wangge_services::registry::transition_conflict(&e))
+    }
+}
+
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
         ApiError::Service(ServiceError::invalid(e))

@@ -5,6 +5,8 @@
 mod support;
 #[path = "api/visits.rs"]
 mod visits;
+#[path = "api/work_orders.rs"]
+mod work_orders;
 
 use std::collections::{BTreeMap, HashSet};
 

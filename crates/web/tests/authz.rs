@@ -197,6 +197,9 @@ enum Kind {
     Tag,
     Assignment,
     Visit,
+    WorkOrder,
+    /// Work-order categories: configuration, not area-scoped.
+    Category,
     Session,
     Audit,
     Probe,
@@ -215,6 +218,8 @@ fn kind_of(path: &str) -> Kind {
         "tags" => Kind::Tag,
         "tag-assignments" => Kind::Assignment,
         "visits" => Kind::Visit,
+        "work-orders" => Kind::WorkOrder,
+        "work-order-categories" => Kind::Category,
         "session" => Kind::Session,
         "audit" => Kind::Audit,
         "healthz" | "readyz" | "openapi.json" => Kind::Probe,
@@ -236,6 +241,9 @@ struct Objs {
     tag: i64,
     assignment: i64,
     visit: i64,
+    work_order: i64,
+    /// A category (the same for every target, so the grid decides).
+    category: i64,
 }
 
 /// The objects a request targets for a role, or `None` when the role has no such object
@@ -257,6 +265,8 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
                     tag: MISSING,
                     assignment: MISSING,
                     visit: MISSING,
+                    work_order: MISSING,
+                    category: w.category,
                 },
                 w.a.community_code.clone(),
             ));
@@ -276,6 +286,8 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
             tag: tag.unwrap_or(MISSING),
             assignment: g.care_assignment,
             visit: g.visit,
+            work_order: g.work_order,
+            category: w.category,
         },
         g.community_code.clone(),
     ))
@@ -295,7 +307,8 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
         Kind::Tag => o.tag,
         Kind::Assignment => o.assignment,
         Kind::Visit => o.visit,
-        Kind::Session | Kind::Audit | Kind::Probe => {
+        Kind::WorkOrder => o.work_order,
+        Kind::Category | Kind::Session | Kind::Audit | Kind::Probe => {
             assert!(
                 is_collection(rule.path),
                 "the matrix has no object for {}",
@@ -365,6 +378,12 @@ fn body_for(rule: &Rule, o: &Objs, community_code: &str, n: u32) -> Option<Value
         }
         ("PATCH", "/api/v1/tag-assignments/{id}") => json!({"ended_on": "1900-01-01"}),
         ("POST", "/api/v1/visits") => json!({"household_id": o.household, "outcome": "not_home"}),
+        ("POST", "/api/v1/work-orders") => json!({
+            "category_id": o.category, "title": "矩阵工单", "description": "授权矩阵测试",
+            "area_id": o.area
+        }),
+        // Resuming a reported order is refused (409) once the order is found: rows stay as they are.
+        ("POST", "/api/v1/work-orders/{id}/actions") => json!({"action": "resume"}),
         (m, p) => panic!("the matrix has no request body for {m} {p}: add one"),
     };
     Some(b)
@@ -385,7 +404,10 @@ enum Scoping {
 
 fn scoping(rule: &Rule) -> Scoping {
     let kind = kind_of(rule.path);
-    if matches!(kind, Kind::Session | Kind::Audit | Kind::Probe) {
+    if matches!(
+        kind,
+        Kind::Category | Kind::Session | Kind::Audit | Kind::Probe
+    ) {
         return Scoping::None;
     }
     if !is_collection(rule.path) {
@@ -414,6 +436,7 @@ fn list_marker(w: &World, rule: &Rule, role: Role, target: Target) -> Vec<i64> {
         Kind::Household => vec![g.household],
         Kind::Person => vec![g.person],
         Kind::Assignment => vec![g.care_assignment],
+        Kind::WorkOrder => vec![g.work_order],
         Kind::Tag => match target {
             Target::In => tag_in.into_iter().collect(),
             _ => tag_out.into_iter().collect(),

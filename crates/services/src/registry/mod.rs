@@ -7,6 +7,7 @@ mod persons;
 mod places;
 mod tags;
 mod visits;
+mod work_orders;
 
 pub use areas::{CreateArea, check_area_against_parent};
 pub use households::{AddMember, CreateHousehold};
@@ -14,6 +15,10 @@ pub use persons::{CreatePerson, PersonListQuery, SearchKind, SearchResult};
 pub use places::CreatePlace;
 pub use tags::AssignTag;
 pub use visits::{Observations, RecordVisit, VisitTag};
+pub use work_orders::{
+    ACTION_TEXT_MAX, DESCRIPTION_MAX, ReportWorkOrder, TITLE_MAX, extension_hours,
+    transition_conflict,
+};
 
 use wangge_store::Store;
 

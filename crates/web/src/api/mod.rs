@@ -10,6 +10,7 @@ pub mod places;
 pub mod session;
 pub mod tags;
 pub mod visits;
+pub mod work_orders;
 
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::OpenApi;
@@ -44,7 +45,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(tags::router())
             .merge(session::router())
             .merge(audit::router())
-            .merge(visits::router()),
+            .merge(visits::router())
+            .merge(work_orders::router()),
     )
 }
 

@@ -245,6 +245,8 @@ pub struct GridData {
     pub care_assignment: i64,
     /// A visit to the household.
     pub visit: i64,
+    /// A work order reported on the household (left in the reported state).
+    pub work_order: i64,
     pub uf_assignment: i64,
     pub health_assignment: i64,
 }
@@ -267,6 +269,8 @@ pub struct World {
     pub users: BTreeMap<Role, UserCreds>,
     /// Tag code → (id, sensitivity), the whole catalogue.
     pub tags: BTreeMap<String, (i64, Sensitivity)>,
+    /// A work-order category.
+    pub category: i64,
 }
 
 async fn area(store: &Store, code: &str, name: &str, level: AreaLevel, parent: Option<i64>) -> i64 {
@@ -428,7 +432,39 @@ async fn grid(r: &Registry, name: &'static str, city: i64, district6: &str, seq:
         uf_assignment: assign(r, UF_TAG, person).await,
         health_assignment: assign(r, HEALTH_TAG, person).await,
         visit: visit(r, household).await,
+        work_order: work_order(r, household).await,
     }
+}
+
+/// A category every matrix request may name.
+pub async fn work_order_category(store: &Store) -> i64 {
+    store.work_order_categories().await.expect("categories")[0].id
+}
+
+async fn work_order(r: &Registry, household: i64) -> i64 {
+    let cmd = wangge_services::registry::ReportWorkOrder {
+        category_id: work_order_category(&r.store).await,
+        source: wangge_store::work_orders::Source::GridWorker,
+        title: "楼道堆物".into(),
+        description: "楼道堆放杂物，影响通行".into(),
+        household_id: Some(household),
+        place_id: None,
+        area_id: None,
+        priority: None,
+    };
+    let actor = wangge_store::work_orders::Actor {
+        id: None,
+        name: "matrix".into(),
+    };
+    r.report_work_order(
+        &Scope::everything(),
+        &actor,
+        cmd,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .expect("work order")
+    .id
 }
 
 async fn visit(r: &Registry, household: i64) -> i64 {
@@ -509,6 +545,7 @@ impl World {
             z,
             users,
             tags,
+            category: work_order_category(&ts.store).await,
         }
     }
 
