@@ -131,10 +131,16 @@ impl Store {
         &self,
         events: &[NewAuditEvent],
     ) -> Result<Vec<i64>, StoreError> {
-        let lock = match self.db.backend() {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
-        };
+        if self.db.backend() == Backend::Sqlite {
+            // The whole batch runs on a blocking thread: SQLite writes are synchronous, and the
+            // runtime's few threads should keep serving reads meanwhile.
+            let events = events.to_vec();
+            return self
+                .db
+                .with_sqlite_writer(move |conn| append_sqlite(conn, &events))
+                .await;
+        }
+        let lock = " FOR UPDATE";
         let mut tx = self.db.begin().await?;
         let (mut last_id, mut last_hash) = tx
             .query_opt(
@@ -296,4 +302,55 @@ impl Store {
             }),
         }
     }
+}
+
+/// `append_audit_batch` for SQLite, on the writer connection.
+fn append_sqlite(
+    conn: &mut rusqlite::Connection,
+    events: &[NewAuditEvent],
+) -> Result<Vec<i64>, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let (mut last_id, mut last_hash): (i64, Vec<u8>) = tx.query_row(
+        "SELECT last_id, last_hash FROM audit_head WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut ids = Vec::with_capacity(events.len());
+    {
+        let mut insert = tx.prepare_cached(&format!(
+            "INSERT INTO audit_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))?;
+        for e in events {
+            let id = last_id + 1;
+            let at = micros(now());
+            let hash = chain_hash(&last_hash, id, at, e);
+            let row = params![
+                id,
+                at,
+                e.actor_id,
+                e.actor.as_str(),
+                e.role.clone(),
+                e.action.as_str(),
+                e.object_type.clone(),
+                e.object_id,
+                e.area_path.clone(),
+                e.reason.clone(),
+                e.outcome.as_str(),
+                e.request_id.clone(),
+                e.client_addr.clone(),
+                last_hash,
+                hash.clone()
+            ];
+            insert.execute(rusqlite::params_from_iter(row.iter()))?;
+            ids.push(id);
+            last_id = id;
+            last_hash = hash;
+        }
+    }
+    tx.execute(
+        "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1",
+        rusqlite::params![last_id, last_hash],
+    )?;
+    tx.commit()?;
+    Ok(ids)
 }
