@@ -238,8 +238,25 @@ async fn serve(cfg: &StorageConfig, listen: &str, demo_if_empty: bool) -> Result
     let addr = listener.local_addr()?;
     tracing::info!(%addr, store = %cfg.describe(), "wangge serving");
     eprintln!("Wangge is running: http://{addr}/  (API: http://{addr}/api/v1/openapi.json)");
-    wangge_web::serve(listener, Registry::new(store, Clock::System)).await?;
+    let registry = Registry::new(store, Clock::System);
+    tokio::spawn(escalation_job(registry.clone()));
+    wangge_web::serve(listener, registry).await?;
     Ok(())
+}
+
+/// Escalates overdue work orders once a minute. Each pass escalates an order at most one level
+/// and the store locks each row, so several servers on one PostgreSQL never double-escalate, and
+/// a restart simply catches up on the next pass.
+async fn escalation_job(registry: Registry) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match registry.escalate_due(time::OffsetDateTime::now_utc()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(escalated = n, "overdue work orders escalated"),
+            Err(e) => tracing::warn!(error = %e, "escalation pass failed"),
+        }
+    }
 }
 
 async fn demo(cfg: &StorageConfig, args: &DemoArgs) -> Result<()> {
