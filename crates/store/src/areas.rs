@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use wangge_domain::{AreaCode, AreaLevel, AreaPath, Scope};
 
 use crate::db::{DbRow, Tx, Value};
+use crate::error::decode;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::places::area_names;
 use crate::scope_sql::{within, within_or_above};
@@ -48,10 +49,6 @@ pub struct AreaFilter {
 }
 
 const COLUMNS: &str = "id, code, name, level, parent_id, path, boundary, created_at, updated_at";
-
-fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Decode(e.to_string()))
-}
 
 fn area_from_row(r: &dyn DbRow) -> Result<Area, StoreError> {
     Ok(Area {

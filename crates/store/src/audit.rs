@@ -97,6 +97,27 @@ fn field(h: &mut blake3::Hasher, v: Option<&str>) {
     }
 }
 
+/// The values of one `audit_events` row, in `COLUMNS` order.
+fn row(id: i64, at: OffsetDateTime, e: &NewAuditEvent, prev: &[u8], hash: &[u8]) -> [Value; 15] {
+    params![
+        id,
+        at,
+        e.actor_id,
+        e.actor.as_str(),
+        e.role.clone(),
+        e.action.as_str(),
+        e.object_type.clone(),
+        e.object_id,
+        e.area_path.clone(),
+        e.reason.clone(),
+        e.outcome.as_str(),
+        e.request_id.clone(),
+        e.client_addr.clone(),
+        prev.to_vec(),
+        hash.to_vec()
+    ]
+}
+
 /// The hash of a row: its content, length-prefixed, after the previous row's hash.
 pub fn chain_hash(prev: &[u8], id: i64, at: OffsetDateTime, e: &NewAuditEvent) -> Vec<u8> {
     let mut h = blake3::Hasher::new();
@@ -157,23 +178,7 @@ impl Store {
             let hash = chain_hash(&last_hash, id, at, e);
             tx.execute(
                 &format!("INSERT INTO audit_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                &params![
-                    id,
-                    at,
-                    e.actor_id,
-                    e.actor.as_str(),
-                    e.role.clone(),
-                    e.action.as_str(),
-                    e.object_type.clone(),
-                    e.object_id,
-                    e.area_path.clone(),
-                    e.reason.clone(),
-                    e.outcome.as_str(),
-                    e.request_id.clone(),
-                    e.client_addr.clone(),
-                    last_hash,
-                    hash.clone()
-                ],
+                &row(id, at, e, &last_hash, &hash),
             )
             .await?;
             ids.push(id);
@@ -324,24 +329,8 @@ fn append_sqlite(
             let id = last_id + 1;
             let at = micros(now());
             let hash = chain_hash(&last_hash, id, at, e);
-            let row = params![
-                id,
-                at,
-                e.actor_id,
-                e.actor.as_str(),
-                e.role.clone(),
-                e.action.as_str(),
-                e.object_type.clone(),
-                e.object_id,
-                e.area_path.clone(),
-                e.reason.clone(),
-                e.outcome.as_str(),
-                e.request_id.clone(),
-                e.client_addr.clone(),
-                last_hash,
-                hash.clone()
-            ];
-            insert.execute(rusqlite::params_from_iter(row.iter()))?;
+            let values = row(id, at, e, &last_hash, &hash);
+            insert.execute(rusqlite::params_from_iter(values.iter()))?;
             ids.push(id);
             last_id = id;
             last_hash = hash;

@@ -22,3 +22,8 @@ pub enum StoreError {
     #[error("database: {0}")]
     Backend(String),
 }
+
+/// A stored value that no longer parses into its domain type (a bug or a hand-edited row).
+pub(crate) fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Decode(e.to_string()))
+}

@@ -5,6 +5,7 @@ use time::{Date, OffsetDateTime};
 use wangge_domain::{AreaPath, Relation, ResidenceType, Scope};
 
 use crate::db::{DbRow, Tx, Value};
+use crate::error::decode;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::persons::move_person;
 use crate::scope_sql::within;
@@ -62,10 +63,6 @@ pub struct HouseholdFilter {
 pub(crate) const COLUMNS: &str = "h.id, h.dwelling_id, h.area_id, h.area_path, h.started_on, h.ended_on, h.created_at, h.updated_at";
 const MEMBER_COLUMNS: &str = "m.id, m.household_id, m.person_id, p.name, m.relation, \
      m.residence_type, m.started_on, m.ended_on";
-
-fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Decode(e.to_string()))
-}
 
 pub(crate) fn household_from_row(r: &dyn DbRow) -> Result<Household, StoreError> {
     Ok(Household {

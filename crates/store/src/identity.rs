@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use wangge_domain::{AreaPath, Role, Username};
 
 use crate::db::{DbRow, Value};
+use crate::error::decode;
 use crate::{Store, StoreError, now, params};
 
 #[derive(Debug, Clone)]
@@ -53,10 +54,6 @@ pub struct ApiToken {
 
 const USER_COLUMNS: &str = "id, username, display_name, role, password_hash, failed_logins, \
      locked_until, disabled_at";
-
-fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Decode(e.to_string()))
-}
 
 fn user_from_row(r: &dyn DbRow) -> Result<User, StoreError> {
     user_at(r, 0)

@@ -7,6 +7,7 @@ use wangge_domain::{AreaPath, IdNumber, PersonName, PhoneNumber, ResidenceType, 
 
 use crate::crypto::Field;
 use crate::db::{DbRow, Tx, Value};
+use crate::error::decode;
 use crate::households::{NewMember, insert_member};
 use crate::page::{Cursor, Page, PageRequest};
 use crate::scope_sql::within;
@@ -89,10 +90,6 @@ pub struct PersonSecrets {
 pub(crate) const COLUMNS: &str = "p.id, p.name, p.sex, p.birth_date, p.id_number_masked, \
      p.phone_masked, p.residence_type, p.household_id, p.area_id, p.area_path, p.created_at, \
      p.updated_at";
-
-fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Decode(e.to_string()))
-}
 
 pub(crate) fn person_from_row(r: &dyn DbRow) -> Result<Person, StoreError> {
     Ok(Person {

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use wangge_domain::{AreaPath, PlaceKind, Scope, standard_address};
 
 use crate::db::{DbRow, Tx, Value};
+use crate::error::decode;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::scope_sql::{within, within_or_above};
 use crate::{Store, StoreError, now, params};
@@ -49,10 +50,6 @@ pub struct PlaceFilter {
 
 pub(crate) const COLUMNS: &str =
     "id, kind, parent_id, area_id, area_path, label, floor, address, created_at, updated_at";
-
-fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Decode(e.to_string()))
-}
 
 pub(crate) fn place_from_row(r: &dyn DbRow) -> Result<Place, StoreError> {
     Ok(Place {

@@ -5,6 +5,7 @@ use time::{Date, OffsetDateTime};
 use wangge_domain::{AreaPath, BUILTIN_TAGS, Scope, Sensitivity, TagCode, TagSubject};
 
 use crate::db::{DbRow, Tx, Value};
+use crate::error::decode;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::scope_sql::{visible_tags, within};
 use crate::{Store, StoreError, now, params};
@@ -82,10 +83,6 @@ pub struct TagCount {
 const TAG_COLUMNS: &str = "id, code, name_zh, name_en, sensitivity, subject";
 const ASSIGNMENT_COLUMNS: &str = "a.id, a.tag_id, t.code, a.person_id, a.household_id, \
      a.area_path, a.started_on, a.ended_on, a.note, a.created_at";
-
-fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Decode(e.to_string()))
-}
 
 fn subject_str(s: TagSubject) -> &'static str {
     match s {

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use wangge_domain::{AreaPath, Scope, VisitOutcome};
 
 use crate::db::{DbRow, Value};
+use crate::error::decode;
 use crate::households::Household;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::scope_sql::within;
@@ -58,10 +59,6 @@ pub struct VisitFilter {
 
 const COLUMNS: &str = "v.id, v.household_id, v.person_id, v.visitor_id, v.visitor, v.visited_at, \
      v.outcome, v.purpose, v.notes, v.observations, v.area_path";
-
-fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Decode(e.to_string()))
-}
 
 fn visit_from_row(r: &dyn DbRow) -> Result<Visit, StoreError> {
     Ok(Visit {

@@ -10,6 +10,7 @@ use wangge_domain::{
 };
 
 use crate::db::{Backend, DbRow, Value};
+use crate::error::decode;
 use crate::page::{Cursor, Page, PageRequest};
 use crate::scope_sql::within;
 use crate::{Store, StoreError, now, params};
@@ -178,10 +179,6 @@ const META_LEN: usize = 13;
 fn columns() -> String {
     let state: Vec<String> = STATE_COLS[..24].iter().map(|c| format!("w.{c}")).collect();
     format!("{META_COLS}, {}", state.join(", "))
-}
-
-fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Decode(e.to_string()))
 }
 
 fn micros(d: Duration) -> i64 {
