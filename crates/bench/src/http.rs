@@ -45,6 +45,15 @@ pub struct HttpBenchConfig {
     pub connections: usize,
     /// Timed window of each run, after a warm-up of a fifth of it (0.2–2 s).
     pub duration: Duration,
+    /// Target ids to measure (`P2`, `P4`, `P5`, `P7`); empty measures them all. The floor is
+    /// always measured: the other lines are read against it.
+    pub only: Vec<String>,
+}
+
+impl HttpBenchConfig {
+    fn wants(&self, target: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o.eq_ignore_ascii_case(target))
+    }
 }
 
 /// Whether a target holds, and what it was measured against.
@@ -519,155 +528,164 @@ async fn measure_all(
             .await?,
     );
 
-    writeln!(out, "measuring P2 cohort ...")?;
-    let q = format!(
-        "/api/v1/persons?tag={}&age_min={COHORT_AGE_MIN}&area={}&limit={PAGE}",
-        t.tag_code.as_str(),
-        t.community_code.as_str()
-    );
-    let h = [bearer.clone()];
-    let p2 = product(op(move |_| vec![Req::get(&q, &h)]));
-    let (lo, hi) = t.community.range();
-    let q = format!(
-        "/raw/cohort?tag_id={}&lo={lo}&hi={hi}&born_by={}&limit={PAGE}",
-        t.tag_id, c.born_by_text
-    );
-    let p2_raw = raw(op(move |_| vec![Req::get(&q, &[])]));
-    let p2_name = format!(
-        "P2 cohort: {} + age>={COHORT_AGE_MIN} in a community ({} residents), first page",
-        t.tag_code.as_str(),
-        t.community_persons
-    );
-    for conns in [1, n] {
-        let mut row = r
-            .pair("P2", p2_name.clone(), conns, &p2, &p2_raw, out)
-            .await?;
-        row.verdict = Some(if conns == 1 {
-            latency_verdict(
-                &row,
-                2.0,
-                c.raw_cohort_query + floor_p50,
+    if cfg.wants("P2") {
+        writeln!(out, "measuring P2 cohort ...")?;
+        let q = format!(
+            "/api/v1/persons?tag={}&age_min={COHORT_AGE_MIN}&area={}&limit={PAGE}",
+            t.tag_code.as_str(),
+            t.community_code.as_str()
+        );
+        let h = [bearer.clone()];
+        let p2 = product(op(move |_| vec![Req::get(&q, &h)]));
+        let (lo, hi) = t.community.range();
+        let q = format!(
+            "/raw/cohort?tag_id={}&lo={lo}&hi={hi}&born_by={}&limit={PAGE}",
+            t.tag_id, c.born_by_text
+        );
+        let p2_raw = raw(op(move |_| vec![Req::get(&q, &[])]));
+        let p2_name = format!(
+            "P2 cohort: {} + age>={COHORT_AGE_MIN} in a community ({} residents), first page",
+            t.tag_code.as_str(),
+            t.community_persons
+        );
+        for conns in [1, n] {
+            let mut row = r
+                .pair("P2", p2_name.clone(), conns, &p2, &p2_raw, out)
+                .await?;
+            row.verdict = Some(if conns == 1 {
+                latency_verdict(
+                    &row,
+                    2.0,
+                    c.raw_cohort_query + floor_p50,
+                    format!(
+                        "raw query {} + floor {}",
+                        duration(c.raw_cohort_query),
+                        duration(floor_p50)
+                    ),
+                    within(5.0),
+                )
+            } else {
+                latency_verdict(
+                    &row,
+                    2.0,
+                    row.raw.p50,
+                    format!("raw endpoint p50 {}", duration(row.raw.p50)),
+                    within(5.0),
+                )
+            });
+            rows.push(row);
+        }
+    }
+
+    if cfg.wants("P4") {
+        writeln!(out, "measuring P4 point lookups ...")?;
+        let pick = |ids: &Arc<Vec<i64>>, rng: &mut ChaCha8Rng| ids[rng.random_range(0..ids.len())];
+        let (i, h) = (ids.clone(), [bearer.clone()]);
+        let p4_bearer = product(op(move |rng| {
+            vec![Req::get(&format!("/api/v1/persons/{}", pick(&i, rng)), &h)]
+        }));
+        let (i, h) = (ids.clone(), [auth.cookie.clone()]);
+        let p4_cookie = product(op(move |rng| {
+            vec![Req::get(&format!("/api/v1/persons/{}", pick(&i, rng)), &h)]
+        }));
+        let i = ids.clone();
+        let p4_raw = raw(op(move |rng| {
+            vec![Req::get(&format!("/raw/persons/{}", pick(&i, rng)), &[])]
+        }));
+        let sample = t.person_ids.len();
+        for (name, side) in [
+            (
                 format!(
-                    "raw query {} + floor {}",
-                    duration(c.raw_cohort_query),
-                    duration(floor_p50)
+                    "P4 GET /persons/{{id}}, bearer token ({sample} random ids in the district)"
                 ),
-                within(5.0),
-            )
-        } else {
-            latency_verdict(
-                &row,
-                2.0,
-                row.raw.p50,
-                format!("raw endpoint p50 {}", duration(row.raw.p50)),
-                within(5.0),
-            )
-        });
-        rows.push(row);
+                &p4_bearer,
+            ),
+            (
+                format!("P4 GET /persons/{{id}}, session cookie ({sample} random ids)"),
+                &p4_cookie,
+            ),
+        ] {
+            let mut row = r.pair("P4", name, n, side, &p4_raw, out).await?;
+            row.verdict = Some(throughput_verdict(&row, 0.5, within(5.0)));
+            rows.push(row);
+        }
     }
 
-    writeln!(out, "measuring P4 point lookups ...")?;
-    let pick = |ids: &Arc<Vec<i64>>, rng: &mut ChaCha8Rng| ids[rng.random_range(0..ids.len())];
-    let (i, h) = (ids.clone(), [bearer.clone()]);
-    let p4_bearer = product(op(move |rng| {
-        vec![Req::get(&format!("/api/v1/persons/{}", pick(&i, rng)), &h)]
-    }));
-    let (i, h) = (ids.clone(), [auth.cookie.clone()]);
-    let p4_cookie = product(op(move |rng| {
-        vec![Req::get(&format!("/api/v1/persons/{}", pick(&i, rng)), &h)]
-    }));
-    let i = ids.clone();
-    let p4_raw = raw(op(move |rng| {
-        vec![Req::get(&format!("/raw/persons/{}", pick(&i, rng)), &[])]
-    }));
-    let sample = t.person_ids.len();
-    for (name, side) in [
-        (
-            format!("P4 GET /persons/{{id}}, bearer token ({sample} random ids in the district)"),
-            &p4_bearer,
-        ),
-        (
-            format!("P4 GET /persons/{{id}}, session cookie ({sample} random ids)"),
-            &p4_cookie,
-        ),
-    ] {
-        let mut row = r.pair("P4", name, n, side, &p4_raw, out).await?;
-        row.verdict = Some(throughput_verdict(&row, 0.5, within(5.0)));
-        rows.push(row);
+    if cfg.wants("P7") {
+        writeln!(out, "measuring P7 grid worklist ...")?;
+        let h = [bearer.clone()];
+        let gc = c.grid_code.clone();
+        let p7 = product(op(move |_| {
+            vec![
+                Req::get_all_pages(&format!("/api/v1/households?area={gc}&limit={PAGE}"), &h),
+                Req::get_all_pages(&format!("/api/v1/persons?area={gc}&limit={PAGE}"), &h),
+            ]
+        }));
+        let (lo, hi) = t.grid.range();
+        let p7_raw = raw(op(move |_| {
+            vec![
+                Req::get(&format!("/raw/grid-households?lo={lo}&hi={hi}"), &[]),
+                Req::get(&format!("/raw/grid-persons?lo={lo}&hi={hi}"), &[]),
+            ]
+        }));
+        let p7_name = format!(
+            "P7 worklist: every households + persons page of a grid ({} residents)",
+            t.grid_persons
+        );
+        for conns in [1, n] {
+            let mut row = r
+                .pair("P7", p7_name.clone(), conns, &p7, &p7_raw, out)
+                .await?;
+            row.verdict = Some(if conns == 1 {
+                latency_verdict(
+                    &row,
+                    3.0,
+                    c.raw_worklist_query + floor_p50 * 2,
+                    format!(
+                        "raw queries {} + 2 × floor {}",
+                        duration(c.raw_worklist_query),
+                        duration(floor_p50)
+                    ),
+                    Duration::MAX,
+                )
+            } else {
+                latency_verdict(
+                    &row,
+                    3.0,
+                    row.raw.p50,
+                    format!("raw endpoints p50 {}", duration(row.raw.p50)),
+                    Duration::MAX,
+                )
+            });
+            rows.push(row);
+        }
     }
 
-    writeln!(out, "measuring P7 grid worklist ...")?;
-    let h = [bearer.clone()];
-    let gc = c.grid_code.clone();
-    let p7 = product(op(move |_| {
-        vec![
-            Req::get_all_pages(&format!("/api/v1/households?area={gc}&limit={PAGE}"), &h),
-            Req::get_all_pages(&format!("/api/v1/persons?area={gc}&limit={PAGE}"), &h),
-        ]
-    }));
-    let (lo, hi) = t.grid.range();
-    let p7_raw = raw(op(move |_| {
-        vec![
-            Req::get(&format!("/raw/grid-households?lo={lo}&hi={hi}"), &[]),
-            Req::get(&format!("/raw/grid-persons?lo={lo}&hi={hi}"), &[]),
-        ]
-    }));
-    let p7_name = format!(
-        "P7 worklist: every households + persons page of a grid ({} residents)",
-        t.grid_persons
-    );
-    for conns in [1, n] {
+    if cfg.wants("P5") {
+        writeln!(out, "measuring P5 writes ...")?;
+        let (ph, h) = (c.phones.clone(), [bearer.clone()]);
+        let p5 = product(op(move |rng| {
+            let (id, phone, _) = &ph[rng.random_range(0..ph.len())];
+            let body = serde_json::json!({ "phone": phone }).to_string();
+            vec![Req::new(
+                "PATCH",
+                &format!("/api/v1/persons/{id}"),
+                &h,
+                Some(&body),
+            )]
+        }));
+        let ph = c.phones.clone();
+        let p5_raw = raw(op(move |rng| {
+            let (id, _, masked) = &ph[rng.random_range(0..ph.len())];
+            let body = serde_json::json!({ "phone_masked": masked }).to_string();
+            vec![Req::new(
+                "PATCH",
+                &format!("/raw/persons/{id}"),
+                &[],
+                Some(&body),
+            )]
+        }));
         let mut row = r
-            .pair("P7", p7_name.clone(), conns, &p7, &p7_raw, out)
-            .await?;
-        row.verdict = Some(if conns == 1 {
-            latency_verdict(
-                &row,
-                3.0,
-                c.raw_worklist_query + floor_p50 * 2,
-                format!(
-                    "raw queries {} + 2 × floor {}",
-                    duration(c.raw_worklist_query),
-                    duration(floor_p50)
-                ),
-                Duration::MAX,
-            )
-        } else {
-            latency_verdict(
-                &row,
-                3.0,
-                row.raw.p50,
-                format!("raw endpoints p50 {}", duration(row.raw.p50)),
-                Duration::MAX,
-            )
-        });
-        rows.push(row);
-    }
-
-    writeln!(out, "measuring P5 writes ...")?;
-    let (ph, h) = (c.phones.clone(), [bearer.clone()]);
-    let p5 = product(op(move |rng| {
-        let (id, phone, _) = &ph[rng.random_range(0..ph.len())];
-        let body = serde_json::json!({ "phone": phone }).to_string();
-        vec![Req::new(
-            "PATCH",
-            &format!("/api/v1/persons/{id}"),
-            &h,
-            Some(&body),
-        )]
-    }));
-    let ph = c.phones.clone();
-    let p5_raw = raw(op(move |rng| {
-        let (id, _, masked) = &ph[rng.random_range(0..ph.len())];
-        let body = serde_json::json!({ "phone_masked": masked }).to_string();
-        vec![Req::new(
-            "PATCH",
-            &format!("/raw/persons/{id}"),
-            &[],
-            Some(&body),
-        )]
-    }));
-    let mut row = r
         .pair(
             "P5",
             format!(
@@ -680,8 +698,9 @@ async fn measure_all(
             out,
         )
         .await?;
-    row.verdict = Some(throughput_verdict(&row, 0.25, within(20.0)));
-    rows.push(row);
+        row.verdict = Some(throughput_verdict(&row, 0.25, within(20.0)));
+        rows.push(row);
+    }
     Ok(rows)
 }
 

@@ -120,6 +120,10 @@ enum BenchCommand {
         /// Timed seconds per run (after a warm-up of a fifth of it).
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
+        /// Measure only these targets (P2, P4, P5, P7; repeat or comma-separate); the floor is
+        /// always measured.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
 }
 
@@ -200,6 +204,7 @@ async fn run(cli: Cli) -> Result<()> {
                     seed,
                     connections,
                     seconds,
+                    only,
                 },
         } => {
             if !(seconds > 0.0 && seconds <= 3600.0) {
@@ -211,6 +216,7 @@ async fn run(cli: Cli) -> Result<()> {
                 storage: cfg,
                 connections,
                 duration: std::time::Duration::from_secs_f64(seconds),
+                only,
             };
             wangge_bench::run_http_bench(&bench, &mut std::io::stdout()).await?;
             Ok(())
