@@ -30,9 +30,6 @@ use crate::targets::{COHORT_AGE_MIN, Targets};
 
 /// The API's largest page: the cohort and the worklist are read as one page each.
 const PAGE: u32 = 500;
-/// Persons whose phone numbers the write workload re-saves (the same value, so the data stays
-/// as it was).
-const WRITE_SAMPLE: usize = 200;
 const BENCH_PASSWORD: &str = "Bench-http-2026!";
 
 #[derive(Debug, Clone)]
@@ -184,19 +181,19 @@ async fn audit_head(store: &Store) -> anyhow::Result<i64> {
     Ok(v.first().copied().unwrap_or(0))
 }
 
-fn op(f: impl Fn(&mut ChaCha8Rng) -> Vec<Req> + Send + Sync + 'static) -> MakeOp {
-    Arc::new(f)
+pub(crate) fn op(f: impl Fn(&mut ChaCha8Rng) -> Vec<Req> + Send + Sync + 'static) -> MakeOp {
+    Arc::new(move |_, rng| f(rng))
 }
 
-struct Side {
-    addr: SocketAddr,
-    op: MakeOp,
+pub(crate) struct Side {
+    pub addr: SocketAddr,
+    pub op: MakeOp,
 }
 
-struct Runner<'a> {
+pub(crate) struct Runner<'a> {
     store: &'a Store,
-    product_addr: SocketAddr,
-    raw_addr: SocketAddr,
+    pub product_addr: SocketAddr,
+    pub raw_addr: SocketAddr,
     warmup: Duration,
     duration: Duration,
     seed: u64,
@@ -217,7 +214,7 @@ impl Runner<'_> {
 
     async fn probe(&self, side: &Side) -> anyhow::Result<usize> {
         let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(self.seed);
-        let reqs = (side.op)(&mut rng);
+        let reqs = (side.op)(0, &mut rng);
         let mut rows = 0;
         probe(side.addr, &reqs, |r| {
             rows += rows_in(&r.body)?;
@@ -230,7 +227,7 @@ impl Runner<'_> {
 
     /// Probes both sides, then runs the raw side and the product side (counting the audit
     /// rows the product writes meanwhile).
-    async fn pair(
+    pub(crate) async fn pair(
         &self,
         id: &'static str,
         workload: String,
@@ -261,7 +258,7 @@ impl Runner<'_> {
     }
 }
 
-fn within(ms: f64) -> Duration {
+pub(crate) fn within(ms: f64) -> Duration {
     Duration::from_secs_f64(ms / 1e3)
 }
 
@@ -296,7 +293,7 @@ fn latency_verdict(
 }
 
 /// Throughput at least `share` of raw, p99 within `p99_max`.
-fn throughput_verdict(row: &HttpRow, share: f64, p99_max: Duration) -> Verdict {
+pub(crate) fn throughput_verdict(row: &HttpRow, share: f64, p99_max: Duration) -> Verdict {
     let x = row.throughput_ratio();
     Verdict {
         target: format!(
@@ -344,17 +341,6 @@ pub async fn run_http_bench(
     let everything = Scope::everything();
     let district_code = store.area(&everything, t.district.last_id()).await?.code;
     let grid_code = store.area(&everything, t.grid.last_id()).await?.code;
-
-    // Persons whose phone numbers the write workload saves again, unchanged.
-    let mut phones: Vec<(i64, String, String)> = Vec::new();
-    for id in t.person_ids.iter().take(WRITE_SAMPLE) {
-        if let Some(p) = store.person_secrets(&everything, *id).await?.phone {
-            phones.push((*id, p.as_str().to_owned(), p.masked()));
-        }
-    }
-    if phones.is_empty() {
-        bail!("no sampled person has a phone number");
-    }
 
     // Raw query times, in process, one after another: the "raw query" of the P2/P7 targets.
     let raw_db = Raw::open(&store, cfg.storage.database_url.as_deref()).await?;
@@ -427,7 +413,6 @@ pub async fn run_http_bench(
             district_code: district_code.as_str().to_owned(),
             grid_code: grid_code.as_str().to_owned(),
             born_by_text,
-            phones: Arc::new(phones),
             raw_cohort_query,
             raw_worklist_query,
         },
@@ -467,7 +452,6 @@ struct Ctx {
     district_code: String,
     grid_code: String,
     born_by_text: String,
-    phones: Arc<Vec<(i64, String, String)>>,
     raw_cohort_query: Duration,
     raw_worklist_query: Duration,
 }
@@ -662,44 +646,10 @@ async fn measure_all(
     }
 
     if cfg.wants("P5") {
-        writeln!(out, "measuring P5 writes ...")?;
-        let (ph, h) = (c.phones.clone(), [bearer.clone()]);
-        let p5 = product(op(move |rng| {
-            let (id, phone, _) = &ph[rng.random_range(0..ph.len())];
-            let body = serde_json::json!({ "phone": phone }).to_string();
-            vec![Req::new(
-                "PATCH",
-                &format!("/api/v1/persons/{id}"),
-                &h,
-                Some(&body),
-            )]
-        }));
-        let ph = c.phones.clone();
-        let p5_raw = raw(op(move |rng| {
-            let (id, _, masked) = &ph[rng.random_range(0..ph.len())];
-            let body = serde_json::json!({ "phone_masked": masked }).to_string();
-            vec![Req::new(
-                "PATCH",
-                &format!("/raw/persons/{id}"),
-                &[],
-                Some(&body),
-            )]
-        }));
-        let mut row = r
-        .pair(
-            "P5",
-            format!(
-                "P5 write: PATCH /persons/{{id}} phone (same value; {} persons) vs one-row UPDATE",
-                c.phones.len()
-            ),
-            n,
-            &p5,
-            &p5_raw,
-            out,
-        )
-        .await?;
-        row.verdict = Some(throughput_verdict(&row, 0.25, within(20.0)));
-        rows.push(row);
+        let w =
+            crate::http_writes::Writes::prepare(&Registry::new(store.clone(), Clock::System), t, n)
+                .await?;
+        rows.extend(w.measure(&r, &bearer, n, out).await?);
     }
     Ok(rows)
 }

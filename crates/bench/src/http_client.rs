@@ -286,7 +286,8 @@ impl Conn {
 
 /// Builds the requests of one operation (one request, or a short sequence such as a worklist's
 /// two pages) from the connection's own random stream.
-pub(crate) type MakeOp = Arc<dyn Fn(&mut ChaCha8Rng) -> Vec<Req> + Send + Sync>;
+/// The requests of one operation, from the connection's index and its random source.
+pub(crate) type MakeOp = Arc<dyn Fn(usize, &mut ChaCha8Rng) -> Vec<Req> + Send + Sync>;
 
 /// What the driver measured.
 #[derive(Debug, Clone, PartialEq)]
@@ -333,7 +334,7 @@ impl Load {
                 let mut all_ops = 0u64;
                 let mut per_op = 0;
                 loop {
-                    let reqs = op(&mut rng);
+                    let reqs = op(i, &mut rng);
                     let t = Instant::now();
                     if t >= end {
                         break;

@@ -6,7 +6,8 @@
 //! PostgreSQL the handlers share a few tokio-postgres connections with prepared statements.
 //!
 //! Routes: `GET /floor` (a constant small JSON: the bare HTTP floor), `GET /raw/cohort`,
-//! `GET|PATCH /raw/persons/{id}`, `GET /raw/grid-households`, `GET /raw/grid-persons`.
+//! `GET|PATCH /raw/persons/{id}`, `GET /raw/grid-households`, `GET /raw/grid-persons`,
+//! `POST /raw/visits`, `POST /raw/work-orders/{id}/step`.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use rusqlite::{Connection, OpenFlags, params};
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,22 @@ use crate::raw_sqlite::open_reader;
 
 /// The one-row write of the raw write endpoint: the masked phone number of one person.
 const WRITE_SQL: &str = "UPDATE persons SET phone_masked = $1 WHERE id = $2";
+/// A phone visit: one row, its area copied from the person.
+const VISIT_SQL: &str = "INSERT INTO visits (person_id, visitor, visited_at, outcome, purpose, \
+     area_path, created_at) SELECT id, 'raw', $2, 'phone', 'raw', area_path, $2 FROM persons \
+     WHERE id = $1";
+/// A work-order step on SQLite: the order row, then its timeline row, in one transaction.
+const STEP_UPDATE_SQL: &str =
+    "UPDATE work_orders SET unit = $1, last_at = $2, updated_at = $2 WHERE id = $3";
+const STEP_EVENT_SQL: &str = "INSERT INTO work_order_events (work_order_id, at, actor, action, \
+     from_state, to_state, unit, area_path) SELECT id, $2, 'raw', 'reassign', state, state, $1, \
+     area_path FROM work_orders WHERE id = $3";
+/// The same step on PostgreSQL as one statement (atomic without a transaction round trip).
+const STEP_PG_SQL: &str = "WITH o AS (UPDATE work_orders SET unit = $1, last_at = $2, \
+     updated_at = $2 WHERE id = $3 RETURNING id, state, area_path) INSERT INTO work_order_events \
+     (work_order_id, at, actor, action, from_state, to_state, unit, area_path) SELECT id, $2, \
+     'raw', 'reassign', state, state, $1, area_path FROM o";
+
 /// PostgreSQL connections the raw handlers share (the product's pool holds 16).
 const PG_CONNECTIONS: usize = 16;
 
@@ -207,13 +224,34 @@ impl SqliteSide {
         })
     }
 
-    fn write(&self, id: i64, phone_masked: &str) -> anyhow::Result<usize> {
-        let conn = self
-            .writer
+    fn writer(&self) -> anyhow::Result<std::sync::MutexGuard<'_, Connection>> {
+        self.writer
             .lock()
-            .map_err(|_| anyhow::anyhow!("raw writer poisoned"))?;
+            .map_err(|_| anyhow::anyhow!("raw writer poisoned"))
+    }
+
+    fn write(&self, id: i64, phone_masked: &str) -> anyhow::Result<usize> {
+        let conn = self.writer()?;
         let mut st = conn.prepare_cached(&self.write_sql)?;
         Ok(st.execute(params![phone_masked, id])?)
+    }
+
+    fn visit(&self, person_id: i64, at: &str) -> anyhow::Result<usize> {
+        let conn = self.writer()?;
+        let mut st = conn.prepare_cached(&VISIT_SQL.replace('$', "?"))?;
+        Ok(st.execute(params![person_id, at])?)
+    }
+
+    fn step(&self, id: i64, unit: &str, at: &str) -> anyhow::Result<usize> {
+        let mut conn = self.writer()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let n = tx
+            .prepare_cached(&STEP_UPDATE_SQL.replace('$', "?"))?
+            .execute(params![unit, at, id])?;
+        tx.prepare_cached(&STEP_EVENT_SQL.replace('$', "?"))?
+            .execute(params![unit, at, id])?;
+        tx.commit()?;
+        Ok(n)
     }
 }
 
@@ -224,6 +262,8 @@ struct PgConn {
     grid_households: Statement,
     grid_persons: Statement,
     write: Statement,
+    visit: Statement,
+    step: Statement,
 }
 
 struct PgSide {
@@ -247,6 +287,8 @@ impl PgSide {
                 grid_households: client.prepare(&sql.grid_households).await?,
                 grid_persons: client.prepare(&sql.grid_persons).await?,
                 write: client.prepare(WRITE_SQL).await?,
+                visit: client.prepare(VISIT_SQL).await?,
+                step: client.prepare(STEP_PG_SQL).await?,
                 client,
             });
         }
@@ -316,6 +358,8 @@ impl RawServer {
             .route("/raw/persons/{id}", get(person).patch(write))
             .route("/raw/grid-households", get(grid_households))
             .route("/raw/grid-persons", get(grid_persons))
+            .route("/raw/visits", post(visit))
+            .route("/raw/work-orders/{id}/step", post(step))
             .with_state(self.clone())
     }
 }
@@ -427,8 +471,50 @@ async fn write(
                 .await?
         }
     };
-    Ok(match n {
+    Ok(written(n))
+}
+
+fn written(n: u64) -> Response {
+    match n {
         0 => StatusCode::NOT_FOUND.into_response(),
         updated => Json(WriteOut { updated }).into_response(),
-    })
+    }
+}
+
+#[derive(Deserialize)]
+struct VisitIn {
+    person_id: i64,
+}
+
+async fn visit(State(s): State<RawServer>, Json(body): Json<VisitIn>) -> RawResult<Response> {
+    let at = OffsetDateTime::now_utc();
+    let n = match &*s.side {
+        Side::Sqlite(db) => db.visit(body.person_id, &ts(at))? as u64,
+        Side::Pg(db) => {
+            let c = db.conn();
+            c.client.execute(&c.visit, &[&body.person_id, &at]).await?
+        }
+    };
+    Ok(written(n))
+}
+
+#[derive(Deserialize)]
+struct StepIn {
+    unit: String,
+}
+
+async fn step(
+    State(s): State<RawServer>,
+    UrlPath(id): UrlPath<i64>,
+    Json(body): Json<StepIn>,
+) -> RawResult<Response> {
+    let at = OffsetDateTime::now_utc();
+    let n = match &*s.side {
+        Side::Sqlite(db) => db.step(id, &body.unit, &ts(at))? as u64,
+        Side::Pg(db) => {
+            let c = db.conn();
+            c.client.execute(&c.step, &[&body.unit, &at, &id]).await?
+        }
+    };
+    Ok(written(n))
 }

@@ -10,6 +10,7 @@
 mod http;
 mod http_client;
 mod http_raw;
+mod http_writes;
 mod measure;
 mod raw;
 mod raw_pg;
