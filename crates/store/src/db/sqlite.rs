@@ -16,7 +16,12 @@ pub(crate) struct SqliteDb {
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,
     writer: Arc<AsyncMutex<Connection>>,
+    /// Dropping it stops the checkpoint thread.
+    _checkpoints: std::sync::mpsc::Sender<()>,
 }
+
+/// How often the checkpoint thread copies the write-ahead log back into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Readers kept for reuse; more are opened on demand under load and closed when returned.
 const IDLE_READERS: usize = 8;
@@ -49,8 +54,35 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
         // crashes and only risks the last commits on power loss.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Checkpoints (which wait for the disk) run on their own thread, never inside a
+        // request's commit.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     }
     Ok(conn)
+}
+
+/// Checkpoints the log now and then on its own connection until `stop` is dropped. PASSIVE
+/// never blocks writers or readers; it copies what it can and tries again next time.
+fn checkpoint_thread(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(1))?;
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("wangge-checkpoint".into())
+        .spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(CHECKPOINT_EVERY)
+            {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; retrying later");
+                }
+            }
+        })
+        .map_err(|e| StoreError::Backend(format!("checkpoint thread: {e}")))?;
+    Ok(stop)
 }
 
 impl SqliteDb {
@@ -60,6 +92,7 @@ impl SqliteDb {
             path: path.to_owned(),
             readers: Mutex::new(Vec::new()),
             writer: Arc::new(AsyncMutex::new(writer)),
+            _checkpoints: checkpoint_thread(path)?,
         })
     }
 
