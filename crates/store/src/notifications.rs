@@ -409,15 +409,14 @@ impl Store {
 
     /// When the next pending row falls due.
     pub async fn next_notification_at(&self) -> Result<Option<OffsetDateTime>, StoreError> {
-        Ok(self
-            .db
+        self.db
             .query_opt(
                 "SELECT next_attempt_at FROM notifications WHERE state = 'pending' \
                  ORDER BY next_attempt_at LIMIT 1",
                 &[],
                 |r| r.timestamp(0),
             )
-            .await?)
+            .await
     }
 
     /// Every outbox row of a work order, oldest first (operations and tests).
