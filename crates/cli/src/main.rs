@@ -8,9 +8,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use wangge_domain::Scope;
+use wangge_domain::{Channel, Scope};
+use wangge_services::jobs::{JobRunner, runner_name};
 use wangge_services::storage::{StorageConfig, open_store};
-use wangge_services::{Clock, Registry, ServiceError};
+use wangge_services::{Clock, Now, Registry, ServiceError};
 
 #[derive(Parser)]
 #[command(name = "wangge", version, about = "全科网格 community grid governance")]
@@ -45,6 +46,10 @@ enum Command {
         /// Build the demo city first when the store holds no areas.
         #[arg(long)]
         demo_if_empty: bool,
+        /// Notification channels besides in-app, comma-separated: `log` (development: logs the
+        /// event kind and ids).
+        #[arg(long, env = "WANGGE_NOTIFY_CHANNELS", value_delimiter = ',')]
+        notify_channels: Vec<String>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -160,7 +165,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve {
             listen,
             demo_if_empty,
-        } => serve(&cfg, &listen, demo_if_empty).await,
+            notify_channels,
+        } => serve(&cfg, &listen, demo_if_empty, &notify_channels).await,
         Command::Migrate => {
             let store = open_store(&cfg).await.context("opening the store")?;
             let version = wangge_store::migrate::current_version(store.db()).await?;
@@ -224,7 +230,13 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-async fn serve(cfg: &StorageConfig, listen: &str, demo_if_empty: bool) -> Result<()> {
+async fn serve(
+    cfg: &StorageConfig,
+    listen: &str,
+    demo_if_empty: bool,
+    channels: &[String],
+) -> Result<()> {
+    let channels = &notify_channels(channels)?;
     let store = open_store(cfg).await.context("opening the store")?;
     if demo_if_empty && store.root_paths().await?.is_empty() {
         eprintln!("The store is empty: building the demo city first.");
@@ -244,25 +256,30 @@ async fn serve(cfg: &StorageConfig, listen: &str, demo_if_empty: bool) -> Result
     let addr = listener.local_addr()?;
     tracing::info!(%addr, store = %cfg.describe(), "wangge serving");
     eprintln!("Wangge is running: http://{addr}/  (API: http://{addr}/api/v1/openapi.json)");
-    let registry = Registry::new(store, Clock::System);
-    tokio::spawn(escalation_job(registry.clone()));
+    let registry = Registry::new(store.with_notification_channels(channels), Clock::System);
+    // Background work (escalation, notification delivery) from the jobs table: several servers
+    // on one PostgreSQL share it, each job claimed by one of them at a time.
+    let runner = JobRunner::standard(&registry, Now::system(), runner_name());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let jobs = tokio::spawn(runner.run(async move {
+        let _ = stopped.await;
+    }));
     wangge_web::serve(listener, registry).await?;
+    let _ = stop.send(());
+    let _ = jobs.await;
     Ok(())
 }
 
-/// Escalates overdue work orders once a minute. Each pass escalates an order at most one level
-/// and the store locks each row, so several servers on one PostgreSQL never double-escalate, and
-/// a restart simply catches up on the next pass.
-async fn escalation_job(registry: Registry) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        match registry.escalate_due(time::OffsetDateTime::now_utc()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(escalated = n, "overdue work orders escalated"),
-            Err(e) => tracing::warn!(error = %e, "escalation pass failed"),
-        }
-    }
+/// `--notify-channels` as channels; in-app is always on.
+fn notify_channels(names: &[String]) -> Result<Vec<Channel>> {
+    names
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| {
+            Channel::parse(n)
+                .with_context(|| format!("unknown notification channel {n:?} (known: in_app, log)"))
+        })
+        .collect()
 }
 
 async fn demo(cfg: &StorageConfig, args: &DemoArgs) -> Result<()> {

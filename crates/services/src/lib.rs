@@ -8,9 +8,12 @@ pub mod clock;
 pub mod demo;
 mod error;
 pub mod identity;
+pub mod jobs;
+pub mod metrics;
+pub mod notifications;
 pub mod registry;
 pub mod storage;
 
-pub use clock::Clock;
+pub use clock::{Clock, Now};
 pub use error::{FieldError, Result, ServiceError};
 pub use registry::Registry;

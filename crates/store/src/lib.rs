@@ -15,17 +15,23 @@ pub mod audit;
 pub mod bulk;
 pub mod households;
 pub mod identity;
+pub mod jobs;
+pub mod notifications;
 pub mod overview;
 pub mod page;
 pub mod persons;
 pub mod places;
 pub mod tags;
 pub mod visits;
+pub mod work_order_metrics;
 pub mod work_orders;
 
 pub use error::StoreError;
 
+use std::sync::Arc;
+
 use time::OffsetDateTime;
+use wangge_domain::Channel;
 
 use crate::crypto::FieldCrypto;
 use crate::db::Db;
@@ -35,6 +41,8 @@ use crate::db::Db;
 pub struct Store {
     db: Db,
     crypto: FieldCrypto,
+    /// The channels events are sent through (in-app unless configured otherwise).
+    channels: Arc<[Channel]>,
 }
 
 impl Store {
@@ -42,7 +50,11 @@ impl Store {
     /// refuses to open rather than fail on every read.
     pub async fn open(db: Db, crypto: FieldCrypto) -> Result<Store, StoreError> {
         migrate::migrate(&db).await?;
-        let store = Store { db, crypto };
+        let store = Store {
+            db,
+            crypto,
+            channels: Arc::new([Channel::InApp]),
+        };
         store.bind_key().await?;
         Ok(store)
     }
@@ -72,6 +84,20 @@ impl Store {
                 Ok(())
             }
         }
+    }
+
+    /// The channels events create outbox rows for; in-app is always one of them.
+    pub fn with_notification_channels(mut self, channels: &[Channel]) -> Store {
+        let mut all = vec![Channel::InApp];
+        all.extend(channels.iter().copied().filter(|c| *c != Channel::InApp));
+        all.sort_unstable();
+        all.dedup();
+        self.channels = all.into();
+        self
+    }
+
+    pub fn notification_channels(&self) -> &[Channel] {
+        &self.channels
     }
 
     pub fn db(&self) -> &Db {

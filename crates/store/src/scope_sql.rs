@@ -66,3 +66,13 @@ pub(crate) fn visible_tags(column: &str, scope: &Scope, params: &mut Vec<Value>)
     params.extend(names);
     format!("{column} IN ({marks})")
 }
+
+/// `column` (an area path) is `path` or one of its ancestors: the areas whose subtree holds
+/// `path`, i.e. whose users' scope covers it. Exact matches on the indexed path.
+pub(crate) fn covering(column: &str, path: &AreaPath, params: &mut Vec<Value>) -> String {
+    let mut all = path.ancestors();
+    all.push(path.clone());
+    let marks = vec!["?"; all.len()].join(", ");
+    params.extend(all.into_iter().map(|p| Value::Text(p.as_str().to_owned())));
+    format!("{column} IN ({marks})")
+}

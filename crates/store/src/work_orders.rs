@@ -140,7 +140,7 @@ pub struct WorkOrderFilter {
 }
 
 /// The aggregate's columns, in the order [`state_values`] binds them.
-const STATE_COLS: [&str; 27] = [
+pub(crate) const STATE_COLS: [&str; 27] = [
     "state",
     "priority",
     "sla_seconds",
@@ -262,7 +262,7 @@ fn count(r: &dyn DbRow, i: usize) -> Result<u32, StoreError> {
     decode(u32::try_from(r.int(i)?))
 }
 
-fn order_from_row(r: &dyn DbRow, base: usize) -> Result<WorkOrder, StoreError> {
+pub(crate) fn order_from_row(r: &dyn DbRow, base: usize) -> Result<WorkOrder, StoreError> {
     let c = |i: usize| base + i;
     let state = decode(WorkOrderState::parse(&r.text(c(0))?))?;
     let suspension = match (r.opt_timestamp(c(8))?, r.opt_text(c(9))?) {
@@ -681,6 +681,18 @@ impl Store {
                 step.lapsed,
                 current.area_path.as_str()
             ],
+        )
+        .await?;
+        // The step's notifications, in the same transaction: both happen or neither. The
+        // guard stamp is unique per write of an order, so it names this step.
+        crate::notifications::enqueue_for_transition(
+            &mut tx,
+            &self.channels,
+            &next,
+            &current,
+            &step,
+            stamp,
+            actor.id,
         )
         .await?;
         tx.commit().await?;

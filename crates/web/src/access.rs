@@ -113,6 +113,9 @@ pub const RULES: &[Rule] = &[
         "/api/v1/work-orders/{id}/actions",
         Needs(RegistryWrite),
     ),
+    rule("GET", "/api/v1/work-orders/metrics", Needs(RegistryRead)),
+    rule("GET", "/api/v1/notifications", SignedIn),
+    rule("POST", "/api/v1/notifications/{id}/read", SignedIn),
 ];
 
 /// The pages (HTML). Unauthenticated requests are sent to the sign-in page; forms carry the
@@ -156,6 +159,9 @@ pub const PAGE_RULES: &[Rule] = &[
     rule("POST", "/search/suggest", Needs(RegistryRead)),
     rule("POST", "/households/{id}/visits", Needs(RegistryWrite)),
     rule("GET", "/visits/due", Needs(RegistryRead)),
+    rule("GET", "/notifications", SignedIn),
+    rule("POST", "/notifications/{id}/read", SignedIn),
+    rule("GET", "/work-orders/metrics", Needs(RegistryRead)),
 ];
 
 pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {

@@ -200,6 +200,10 @@ enum Kind {
     WorkOrder,
     /// Work-order categories: configuration, not area-scoped.
     Category,
+    /// Work-order metrics: figures, not rows (scoping checked on its own below).
+    Metrics,
+    /// The caller's own notifications.
+    Notification,
     Session,
     Audit,
     Probe,
@@ -209,6 +213,9 @@ fn kind_of(path: &str) -> Kind {
     let rest = path
         .strip_prefix("/api/v1/")
         .unwrap_or(path.trim_start_matches('/'));
+    if rest.starts_with("work-orders/metrics") {
+        return Kind::Metrics;
+    }
     let first = rest.split('/').next().unwrap_or("");
     match first {
         "areas" => Kind::Area,
@@ -220,6 +227,7 @@ fn kind_of(path: &str) -> Kind {
         "visits" => Kind::Visit,
         "work-orders" => Kind::WorkOrder,
         "work-order-categories" => Kind::Category,
+        "notifications" => Kind::Notification,
         "session" => Kind::Session,
         "audit" => Kind::Audit,
         "healthz" | "readyz" | "openapi.json" => Kind::Probe,
@@ -244,6 +252,8 @@ struct Objs {
     work_order: i64,
     /// A category (the same for every target, so the grid decides).
     category: i64,
+    /// A notification: the role's own (in), another user's (out).
+    notification: i64,
 }
 
 /// The objects a request targets for a role, or `None` when the role has no such object
@@ -267,6 +277,7 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
                     visit: MISSING,
                     work_order: MISSING,
                     category: w.category,
+                    notification: MISSING,
                 },
                 w.a.community_code.clone(),
             ));
@@ -288,6 +299,10 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
             visit: g.visit,
             work_order: g.work_order,
             category: w.category,
+            notification: match target {
+                Target::In => w.notifications[&role],
+                _ => w.someone_elses_notification(role),
+            },
         },
         g.community_code.clone(),
     ))
@@ -308,7 +323,8 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
         Kind::Assignment => o.assignment,
         Kind::Visit => o.visit,
         Kind::WorkOrder => o.work_order,
-        Kind::Category | Kind::Session | Kind::Audit | Kind::Probe => {
+        Kind::Notification => o.notification,
+        Kind::Category | Kind::Metrics | Kind::Session | Kind::Audit | Kind::Probe => {
             assert!(
                 is_collection(rule.path),
                 "the matrix has no object for {}",
@@ -384,6 +400,7 @@ fn body_for(rule: &Rule, o: &Objs, community_code: &str, n: u32) -> Option<Value
         }),
         // Resuming a reported order is refused (409) once the order is found: rows stay as they are.
         ("POST", "/api/v1/work-orders/{id}/actions") => json!({"action": "resume"}),
+        ("POST", "/api/v1/notifications/{id}/read") => return None,
         (m, p) => panic!("the matrix has no request body for {m} {p}: add one"),
     };
     Some(b)
@@ -406,7 +423,7 @@ fn scoping(rule: &Rule) -> Scoping {
     let kind = kind_of(rule.path);
     if matches!(
         kind,
-        Kind::Category | Kind::Session | Kind::Audit | Kind::Probe
+        Kind::Category | Kind::Metrics | Kind::Session | Kind::Audit | Kind::Probe
     ) {
         return Scoping::None;
     }
@@ -437,6 +454,10 @@ fn list_marker(w: &World, rule: &Rule, role: Role, target: Target) -> Vec<i64> {
         Kind::Person => vec![g.person],
         Kind::Assignment => vec![g.care_assignment],
         Kind::WorkOrder => vec![g.work_order],
+        Kind::Notification => match target {
+            Target::In => vec![w.notifications[&role]],
+            _ => vec![w.someone_elses_notification(role)],
+        },
         Kind::Tag => match target {
             Target::In => tag_in.into_iter().collect(),
             _ => tag_out.into_iter().collect(),
@@ -2292,4 +2313,97 @@ async fn sensitive_tags_are_invisible_on_pages() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+// ---- 14. Work-order metrics -----------------------------------------------------------------
+
+/// The metrics count only orders in the caller's scope (each world grid has one order; every
+/// role with registry access sees grid A alone), and an area outside it is an unknown reference.
+#[tokio::test]
+async fn work_order_metrics_count_only_orders_in_scope() {
+    for ts in backends().await {
+        let b = ts.name;
+        let w = World::new(&ts).await;
+        for role in Role::ALL
+            .into_iter()
+            .filter(|r| r.can(Permission::RegistryRead))
+        {
+            for by in ["area", "category"] {
+                let r = w
+                    .client
+                    .get(
+                        &format!("/api/v1/work-orders/metrics?by={by}"),
+                        w.bearer(role),
+                    )
+                    .await;
+                assert_eq!(
+                    r.ok(200)["total"]["reported"],
+                    1,
+                    "[{b}] {role} by {by}: {}",
+                    r.text
+                );
+            }
+            let r = w
+                .client
+                .get(
+                    &format!(
+                        "/api/v1/work-orders/metrics?area={}",
+                        w.out_of_scope(role).community_code
+                    ),
+                    w.bearer(role),
+                )
+                .await;
+            r.problem(422, "reference.unknown");
+        }
+    }
+}
+
+// ---- 15. Notifications over HTTP ------------------------------------------------------------
+
+/// The inbox lists one's own notifications, unread first; marking read in place (htmx) answers
+/// the updated item, and the unread count follows.
+#[tokio::test]
+async fn notifications_are_read_in_place_and_counted() {
+    for ts in backends().await {
+        let b = ts.name;
+        let w = World::new(&ts).await;
+        let auth = w.bearer(Role::GridWorker);
+        let mine = w.notifications[&Role::GridWorker];
+        let inbox = w.client.get("/api/v1/notifications", auth).await;
+        assert_eq!(inbox.ok(200)["unread"], 1, "[{b}]");
+        assert_eq!(inbox.item_ids(), [mine], "[{b}]");
+        assert_eq!(inbox.items()[0]["event"], "assist_requested", "[{b}]");
+        assert_eq!(inbox.items()[0]["title"], "楼道堆物", "[{b}]");
+
+        let page = w.client.get("/notifications", auth).await;
+        assert_eq!(page.status, 200, "[{b}]");
+        assert!(page.text.contains("楼道堆物"), "[{b}] the page lists it");
+        assert!(
+            page.text.contains(&format!("/notifications/{mine}/read")),
+            "[{b}] with a mark-read form"
+        );
+
+        let r = w
+            .client
+            .send(
+                Method::POST,
+                &format!("/notifications/{mine}/read"),
+                None,
+                auth,
+                &[("hx-request", "true")],
+            )
+            .await;
+        assert_eq!(r.status, 200, "[{b}] {}", r.text);
+        assert!(
+            r.text.contains(&format!("notification-{mine}"))
+                && !r.text.contains(&format!("/notifications/{mine}/read")),
+            "[{b}] the item comes back read: {}",
+            r.text
+        );
+        let inbox = w.client.get("/api/v1/notifications", auth).await;
+        assert_eq!(inbox.ok(200)["unread"], 0, "[{b}]");
+        assert!(inbox.items()[0]["read_at"].is_string(), "[{b}]");
+        let events = audit(&w.store, Some("notification.read")).await;
+        assert_eq!(events.len(), 1, "[{b}] marking read is audited");
+    }
 }

@@ -5,11 +5,13 @@ pub mod areas;
 pub mod audit;
 pub mod health;
 pub mod households;
+pub mod notifications;
 pub mod persons;
 pub mod places;
 pub mod session;
 pub mod tags;
 pub mod visits;
+pub mod work_order_metrics;
 pub mod work_orders;
 
 use serde::{Deserialize, Serialize};
@@ -46,7 +48,9 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(session::router())
             .merge(audit::router())
             .merge(visits::router())
-            .merge(work_orders::router()),
+            .merge(work_orders::router())
+            .merge(work_order_metrics::router())
+            .merge(notifications::router()),
     )
 }
 

@@ -5,6 +5,8 @@ pub mod assets;
 mod auth;
 mod home;
 mod households;
+mod metrics;
+pub mod notifications;
 mod persons;
 mod places;
 mod search;
@@ -37,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .merge(persons::router())
         .merge(search::router())
         .merge(visits::router())
+        .merge(notifications::router())
+        .merge(metrics::router())
 }
 
 /// The language of a page: the user's choice (cookie), else the browser's first preference.

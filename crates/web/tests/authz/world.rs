@@ -271,6 +271,8 @@ pub struct World {
     pub tags: BTreeMap<String, (i64, Sensitivity)>,
     /// A work-order category.
     pub category: i64,
+    /// One delivered in-app notification per role's user, about grid A's work order.
+    pub notifications: BTreeMap<Role, i64>,
 }
 
 async fn area(store: &Store, code: &str, name: &str, level: AreaLevel, parent: Option<i64>) -> i64 {
@@ -436,6 +438,40 @@ async fn grid(r: &Registry, name: &'static str, city: i64, district6: &str, seq:
     }
 }
 
+/// An assist request on grid A's work order naming every user (all of them cover grid A),
+/// delivered: each user has one in-app notification.
+async fn notify_everyone(
+    store: &Store,
+    a: &GridData,
+    users: &BTreeMap<Role, UserCreds>,
+) -> BTreeMap<Role, i64> {
+    let all = Scope::everything();
+    let ids: Vec<i64> = users.values().map(|u| u.user_id).collect();
+    let now = time::OffsetDateTime::now_utc();
+    store
+        .enqueue_assist_requested(&all, a.work_order, 1, &ids, None, now)
+        .await
+        .expect("notifications");
+    wangge_services::notifications::Delivery::standard(store.clone())
+        .deliver_due(now)
+        .await
+        .expect("delivery");
+    let rows = store
+        .notifications_for_order(&all, a.work_order)
+        .await
+        .expect("notification rows");
+    users
+        .iter()
+        .map(|(role, u)| {
+            let n = rows
+                .iter()
+                .find(|n| n.recipient_id == u.user_id)
+                .unwrap_or_else(|| panic!("no notification for {role}"));
+            (*role, n.id)
+        })
+        .collect()
+}
+
 /// A category every matrix request may name.
 pub async fn work_order_category(store: &Store) -> i64 {
     store.work_order_categories().await.expect("categories")[0].id
@@ -526,6 +562,7 @@ impl World {
                 },
             );
         }
+        let notifications = notify_everyone(&store, &a, &users).await;
         let tags = store
             .tags(&Scope::everything())
             .await
@@ -546,7 +583,18 @@ impl World {
             users,
             tags,
             category: work_order_category(&ts.store).await,
+            notifications,
         }
+    }
+
+    /// A notification that belongs to another user than the role's.
+    pub fn someone_elses_notification(&self, role: Role) -> i64 {
+        let other = if role == Role::GridWorker {
+            Role::CommunityStaff
+        } else {
+            Role::GridWorker
+        };
+        self.notifications[&other]
     }
 
     pub fn user(&self, role: Role) -> &UserCreds {
