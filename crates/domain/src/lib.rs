@@ -4,6 +4,7 @@
 //! its rules, so holding one is proof of validity.
 
 pub mod access;
+pub mod assist;
 pub mod area;
 pub mod error;
 pub mod id_number;
@@ -20,6 +21,7 @@ pub mod visit;
 pub mod work_order;
 
 pub use access::{NewPassword, Permission, Role, SensitivitySet, Username};
+pub use assist::{AssistError, AssistState, AssistStep, Party};
 pub use area::{AreaCode, AreaLevel, AreaPath};
 pub use error::{DomainError, TransitionError};
 pub use id_number::IdNumber;
