@@ -66,3 +66,17 @@ pub(crate) fn visible_tags(column: &str, scope: &Scope, params: &mut Vec<Value>)
     params.extend(names);
     format!("{column} IN ({marks})")
 }
+
+/// `column` (an area path) is `path` or one of its ancestors: the areas whose subtree covers
+/// `path`, e.g. users' assigned areas that put a work order within their scope.
+pub(crate) fn covering(column: &str, path: &AreaPath, params: &mut Vec<Value>) -> String {
+    let mut paths = path.ancestors();
+    paths.push(path.clone());
+    let marks = vec!["?"; paths.len()].join(", ");
+    params.extend(
+        paths
+            .into_iter()
+            .map(|p| Value::Text(p.as_str().to_owned())),
+    );
+    format!("{column} IN ({marks})")
+}

@@ -218,6 +218,7 @@ async fn list_work_orders(
         overdue_at: q.overdue.unwrap_or(false).then(OffsetDateTime::now_utc),
         category_id: q.category_id,
         unit: q.unit.filter(|u| !u.trim().is_empty()),
+        ..Default::default()
     };
     let found = s.registry.store.work_orders(&scope, &filter, &page).await?;
     Ok(Json(PageOf::from_page(found, WorkOrderOut::from)))
