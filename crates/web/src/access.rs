@@ -113,6 +113,23 @@ pub const RULES: &[Rule] = &[
         "/api/v1/work-orders/{id}/actions",
         Needs(RegistryWrite),
     ),
+    rule(
+        "GET",
+        "/api/v1/work-orders/{id}/colleagues",
+        Needs(RegistryRead),
+    ),
+    rule(
+        "GET",
+        "/api/v1/work-orders/{id}/assists",
+        Needs(RegistryRead),
+    ),
+    rule(
+        "POST",
+        "/api/v1/work-orders/{id}/assists",
+        Needs(RegistryWrite),
+    ),
+    rule("GET", "/api/v1/assists", Needs(RegistryRead)),
+    rule("POST", "/api/v1/assists/{id}/actions", Needs(RegistryWrite)),
 ];
 
 /// The pages (HTML). Unauthenticated requests are sent to the sign-in page; forms carry the

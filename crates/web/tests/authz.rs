@@ -198,6 +198,7 @@ enum Kind {
     Assignment,
     Visit,
     WorkOrder,
+    Assist,
     /// Work-order categories: configuration, not area-scoped.
     Category,
     Session,
@@ -219,6 +220,7 @@ fn kind_of(path: &str) -> Kind {
         "tag-assignments" => Kind::Assignment,
         "visits" => Kind::Visit,
         "work-orders" => Kind::WorkOrder,
+        "assists" => Kind::Assist,
         "work-order-categories" => Kind::Category,
         "session" => Kind::Session,
         "audit" => Kind::Audit,
@@ -242,6 +244,7 @@ struct Objs {
     assignment: i64,
     visit: i64,
     work_order: i64,
+    assist: i64,
     /// A category (the same for every target, so the grid decides).
     category: i64,
 }
@@ -266,6 +269,7 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
                     assignment: MISSING,
                     visit: MISSING,
                     work_order: MISSING,
+                    assist: MISSING,
                     category: w.category,
                 },
                 w.a.community_code.clone(),
@@ -287,6 +291,7 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
             assignment: g.care_assignment,
             visit: g.visit,
             work_order: g.work_order,
+            assist: g.assist,
             category: w.category,
         },
         g.community_code.clone(),
@@ -308,6 +313,7 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
         Kind::Assignment => o.assignment,
         Kind::Visit => o.visit,
         Kind::WorkOrder => o.work_order,
+        Kind::Assist => o.assist,
         Kind::Category | Kind::Session | Kind::Audit | Kind::Probe => {
             assert!(
                 is_collection(rule.path),
@@ -384,6 +390,13 @@ fn body_for(rule: &Rule, o: &Objs, community_code: &str, n: u32) -> Option<Value
         }),
         // Resuming a reported order is refused (409) once the order is found: rows stay as they are.
         ("POST", "/api/v1/work-orders/{id}/actions") => json!({"action": "resume"}),
+        // Found in scope: a new request to the district manager, then 409 (already asked), or
+        // 422 for the district manager (nobody else with the role); the scope decides first.
+        ("POST", "/api/v1/work-orders/{id}/assists") => {
+            json!({"team_role": "district_manager", "message": "授权矩阵测试"})
+        }
+        // Finishing a request nobody accepted is refused (409) once it is found.
+        ("POST", "/api/v1/assists/{id}/actions") => json!({"action": "done", "note": "矩阵"}),
         (m, p) => panic!("the matrix has no request body for {m} {p}: add one"),
     };
     Some(b)
@@ -437,6 +450,9 @@ fn list_marker(w: &World, rule: &Rule, role: Role, target: Target) -> Vec<i64> {
         Kind::Person => vec![g.person],
         Kind::Assignment => vec![g.care_assignment],
         Kind::WorkOrder => vec![g.work_order],
+        // The list is the caller's own requests: the grid worker was asked in every grid, and
+        // sees only the one whose order is in scope.
+        Kind::Assist if role == Role::GridWorker => vec![g.assist],
         Kind::Tag => match target {
             Target::In => tag_in.into_iter().collect(),
             _ => tag_out.into_iter().collect(),

@@ -2,6 +2,7 @@
 //! OpenAPI document come from one place.
 
 pub mod areas;
+pub mod assists;
 pub mod audit;
 pub mod health;
 pub mod households;
@@ -46,7 +47,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(session::router())
             .merge(audit::router())
             .merge(visits::router())
-            .merge(work_orders::router()),
+            .merge(work_orders::router())
+            .merge(assists::router()),
     )
 }
 

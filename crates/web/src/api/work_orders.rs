@@ -152,6 +152,8 @@ pub struct EventOut {
     pub unit: Option<String>,
     /// A pending request this step made lapse.
     pub lapsed: Option<String>,
+    /// The assist request an `assist_*` step is about (see `/work-orders/{id}/assists`).
+    pub assist_id: Option<i64>,
 }
 
 impl From<WorkOrderEvent> for EventOut {
@@ -167,6 +169,7 @@ impl From<WorkOrderEvent> for EventOut {
             note: e.note,
             unit: e.unit,
             lapsed: e.lapsed,
+            assist_id: e.assist_id,
         }
     }
 }
