@@ -173,6 +173,14 @@ pub const PAGE_RULES: &[Rule] = &[
     rule("POST", "/search/suggest", Needs(RegistryRead)),
     rule("POST", "/households/{id}/visits", Needs(RegistryWrite)),
     rule("GET", "/visits/due", Needs(RegistryRead)),
+    rule("GET", "/work-orders", Needs(RegistryRead)),
+    rule("GET", "/work-orders/new", Needs(RegistryWrite)),
+    rule("POST", "/work-orders/new", Needs(RegistryWrite)),
+    rule("GET", "/work-orders/{id}", Needs(RegistryRead)),
+    rule("POST", "/work-orders/{id}/actions", Needs(RegistryWrite)),
+    rule("POST", "/work-orders/{id}/assists", Needs(RegistryWrite)),
+    rule("POST", "/assists/{id}/actions", Needs(RegistryWrite)),
+    rule("GET", "/areas/{id}/overdue", Needs(RegistryRead)),
 ];
 
 pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {

@@ -1958,6 +1958,8 @@ fn page_uri(rule: &Rule, g: Option<&GridData>) -> String {
         (Kind::Household, Some(g)) => g.household,
         (Kind::Person, Some(g)) => g.person,
         (Kind::Assignment, Some(g)) => g.care_assignment,
+        (Kind::WorkOrder, Some(g)) => g.work_order,
+        (Kind::Assist, Some(g)) => g.assist,
         (_, Some(_)) => 0,
     };
     let uri = rule
@@ -1982,6 +1984,10 @@ fn page_form(path: &str) -> &'static str {
         "/households/{id}/tags" => "tag=subsistence_allowance",
         "/tag-assignments/{id}/end" => "back=%2F",
         "/places/{id}/edit" => "label=601",
+        // Refused (409) once found: a reported order cannot resume, nobody accepted the assist.
+        "/work-orders/{id}/actions" => "action=resume",
+        "/assists/{id}/actions" => "action=done&note=x",
+        "/work-orders/{id}/assists" => "team_role=district_manager&message=%E7%9F%A9%E9%98%B5",
         "/households/{id}/members/{member_id}/change" => {
             "relation=%E6%88%B7%E4%B8%BB&residence_type=registered"
         }

@@ -359,7 +359,7 @@ fn text(f: &mut Fields, field: &str, v: &Option<String>) -> Option<String> {
 }
 
 /// The action the body names, with the fields it needs; field errors are collected in `f`.
-fn parse_action(f: &mut Fields, body: &ActionIn) -> Option<Action> {
+pub(crate) fn parse_action(f: &mut Fields, body: &ActionIn) -> Option<Action> {
     let Some(kind) = ActionKind::ALL
         .into_iter()
         .filter(|k| *k != ActionKind::Escalate)

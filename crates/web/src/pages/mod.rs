@@ -9,6 +9,8 @@ mod persons;
 mod places;
 mod search;
 mod visits;
+mod work_order;
+mod work_orders;
 
 use askama::Template;
 use axum::Router;
@@ -37,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .merge(persons::router())
         .merge(search::router())
         .merge(visits::router())
+        .merge(work_orders::router())
+        .merge(work_order::router())
 }
 
 /// The language of a page: the user's choice (cookie), else the browser's first preference.
