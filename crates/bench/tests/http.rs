@@ -20,6 +20,7 @@ async fn http_bench_runs_on_a_tiny_sqlite_city() {
         },
         connections: 4,
         duration: Duration::from_secs(1),
+        only: Vec::new(),
     };
     let mut out = Vec::new();
     let report = run_http_bench(&cfg, &mut out).await;
@@ -44,6 +45,8 @@ async fn http_bench_runs_on_a_tiny_sqlite_city() {
             ("P4", 4),
             ("P7", 1),
             ("P7", 4),
+            ("P5", 4),
+            ("P5", 4),
             ("P5", 4),
         ]
     );

@@ -222,6 +222,7 @@ pub enum DomainError {
     ReasonLength,
     ReasonNumber,
     VisitOutcome(Echo),
+    AssistState(Echo),
     WorkOrderState(Echo),
     Priority(Echo),
     Satisfaction(Echo),
@@ -266,6 +267,7 @@ impl DomainError {
             Self::ReasonLength => "reason.length",
             Self::ReasonNumber => "reason.personal_number",
             Self::VisitOutcome(_) => "visit_outcome.invalid",
+            Self::AssistState(_) => "assist_state.invalid",
             Self::WorkOrderState(_) => "work_order_state.invalid",
             Self::Priority(_) => "priority.invalid",
             Self::Satisfaction(_) => "satisfaction.invalid",
@@ -342,6 +344,9 @@ impl DomainError {
             Self::ReasonLength => "请说明查看理由（2–200 字）".to_owned(),
             Self::ReasonNumber => "理由中不要写身份证号、手机号等号码（会记入审计日志）".to_owned(),
             Self::VisitOutcome(e) => format!("未知的走访结果 {e}：应为 在家、不在家、拒访 或 电话"),
+            Self::AssistState(e) => {
+                format!("未知的协助状态 {e}：应为 待接受、已接受、已婉拒、已完成 或 已撤回")
+            }
             Self::WorkOrderState(e) => format!(
                 "未知的工单状态 {e}：应为 已上报、已受理、已派遣、处置中、办结待回访、已关闭、不予受理 或 已挂起"
             ),
@@ -444,6 +449,9 @@ impl DomainError {
             Self::VisitOutcome(e) => {
                 format!("unknown visit outcome {e}: expected at_home, not_home, refused or phone")
             }
+            Self::AssistState(e) => format!(
+                "unknown assist state {e}: expected requested, accepted, declined, done or cancelled"
+            ),
             Self::WorkOrderState(e) => format!(
                 "unknown work order state {e}: expected reported, accepted, dispatched, \
                  in_progress, resolved, closed, rejected or suspended"

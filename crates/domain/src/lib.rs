@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod area;
+pub mod assist;
 pub mod error;
 pub mod id_number;
 pub mod name;
@@ -22,6 +23,7 @@ pub mod work_order;
 
 pub use access::{NewPassword, Permission, Role, SensitivitySet, Username};
 pub use area::{AreaCode, AreaLevel, AreaPath};
+pub use assist::{AssistError, AssistState, AssistStep, Party};
 pub use error::{DomainError, TransitionError};
 pub use id_number::IdNumber;
 pub use name::{PersonName, normalize_query};

@@ -35,6 +35,31 @@ pub struct DwellingCell {
 }
 
 impl Store {
+    /// Work orders inside `root` (as far as the scope reaches) that are open and past their
+    /// deadline at `at`: the overdue board's figure.
+    pub async fn overdue_orders_count(
+        &self,
+        scope: &Scope,
+        root: &AreaPath,
+        at: time::OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        let mut p = Vec::new();
+        let inside = within("area_path", &scope.narrow_to(root), &mut p);
+        p.push(at.into());
+        Ok(self
+            .db
+            .query_opt(
+                &format!(
+                    "SELECT COUNT(*) FROM work_orders WHERE {inside} \
+                     AND overdue_from IS NOT NULL AND overdue_from < ?"
+                ),
+                &p,
+                |r| r.int(0),
+            )
+            .await?
+            .unwrap_or(0))
+    }
+
     /// Current households and persons inside `root`, as far as the scope reaches.
     pub async fn area_counts(
         &self,

@@ -127,6 +127,8 @@ pub struct WorkOrderEvent {
     pub note: Option<String>,
     pub unit: Option<String>,
     pub lapsed: Option<String>,
+    /// The assist request an `assist_*` entry is about.
+    pub assist_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -137,6 +139,10 @@ pub struct WorkOrderFilter {
     pub overdue_at: Option<OffsetDateTime>,
     pub category_id: Option<i64>,
     pub unit: Option<String>,
+    /// Only orders reported by this user.
+    pub reported_by_id: Option<i64>,
+    /// Only orders not yet closed or rejected.
+    pub open_only: bool,
 }
 
 /// The aggregate's columns, in the order [`state_values`] binds them.
@@ -352,7 +358,7 @@ fn category_from_row(r: &dyn DbRow) -> Result<Category, StoreError> {
 }
 
 const EVENT_COLS: &str = "id, work_order_id, at, actor_id, actor, action, from_state, to_state, \
-     reason, note, unit, lapsed";
+     reason, note, unit, lapsed, assist_id";
 
 fn event_from_row(r: &dyn DbRow) -> Result<WorkOrderEvent, StoreError> {
     Ok(WorkOrderEvent {
@@ -371,6 +377,7 @@ fn event_from_row(r: &dyn DbRow) -> Result<WorkOrderEvent, StoreError> {
         note: r.opt_text(9)?,
         unit: r.opt_text(10)?,
         lapsed: r.opt_text(11)?,
+        assist_id: r.opt_int(12)?,
     })
 }
 
@@ -547,6 +554,13 @@ impl Store {
         if let Some(u) = &filter.unit {
             conds.push("w.unit = ?".into());
             p.push(u.as_str().into());
+        }
+        if let Some(u) = filter.reported_by_id {
+            conds.push("w.reported_by_id = ?".into());
+            p.push(Value::Int(u));
+        }
+        if filter.open_only {
+            conds.push("w.state NOT IN ('closed', 'rejected')".into());
         }
         if let Some(c) = &page.after {
             conds.push("w.id < ?".into());

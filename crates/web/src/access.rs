@@ -116,6 +116,23 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/api/v1/work-orders/metrics", Needs(RegistryRead)),
     rule("GET", "/api/v1/notifications", SignedIn),
     rule("POST", "/api/v1/notifications/{id}/read", SignedIn),
+    rule(
+        "GET",
+        "/api/v1/work-orders/{id}/colleagues",
+        Needs(RegistryRead),
+    ),
+    rule(
+        "GET",
+        "/api/v1/work-orders/{id}/assists",
+        Needs(RegistryRead),
+    ),
+    rule(
+        "POST",
+        "/api/v1/work-orders/{id}/assists",
+        Needs(RegistryWrite),
+    ),
+    rule("GET", "/api/v1/assists", Needs(RegistryRead)),
+    rule("POST", "/api/v1/assists/{id}/actions", Needs(RegistryWrite)),
 ];
 
 /// The pages (HTML). Unauthenticated requests are sent to the sign-in page; forms carry the
@@ -162,6 +179,14 @@ pub const PAGE_RULES: &[Rule] = &[
     rule("GET", "/notifications", SignedIn),
     rule("POST", "/notifications/{id}/read", SignedIn),
     rule("GET", "/work-orders/metrics", Needs(RegistryRead)),
+    rule("GET", "/work-orders", Needs(RegistryRead)),
+    rule("GET", "/work-orders/new", Needs(RegistryWrite)),
+    rule("POST", "/work-orders/new", Needs(RegistryWrite)),
+    rule("GET", "/work-orders/{id}", Needs(RegistryRead)),
+    rule("POST", "/work-orders/{id}/actions", Needs(RegistryWrite)),
+    rule("POST", "/work-orders/{id}/assists", Needs(RegistryWrite)),
+    rule("POST", "/assists/{id}/actions", Needs(RegistryWrite)),
+    rule("GET", "/areas/{id}/overdue", Needs(RegistryRead)),
 ];
 
 pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {

@@ -198,6 +198,7 @@ enum Kind {
     Assignment,
     Visit,
     WorkOrder,
+    Assist,
     /// Work-order categories: configuration, not area-scoped.
     Category,
     /// Work-order metrics: figures, not rows (scoping checked on its own below).
@@ -226,6 +227,7 @@ fn kind_of(path: &str) -> Kind {
         "tag-assignments" => Kind::Assignment,
         "visits" => Kind::Visit,
         "work-orders" => Kind::WorkOrder,
+        "assists" => Kind::Assist,
         "work-order-categories" => Kind::Category,
         "notifications" => Kind::Notification,
         "session" => Kind::Session,
@@ -250,6 +252,7 @@ struct Objs {
     assignment: i64,
     visit: i64,
     work_order: i64,
+    assist: i64,
     /// A category (the same for every target, so the grid decides).
     category: i64,
     /// A notification: the role's own (in), another user's (out).
@@ -276,6 +279,7 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
                     assignment: MISSING,
                     visit: MISSING,
                     work_order: MISSING,
+                    assist: MISSING,
                     category: w.category,
                     notification: MISSING,
                 },
@@ -298,6 +302,7 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
             assignment: g.care_assignment,
             visit: g.visit,
             work_order: g.work_order,
+            assist: g.assist,
             category: w.category,
             notification: match target {
                 Target::In => w.notifications[&role],
@@ -324,6 +329,7 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
         Kind::Visit => o.visit,
         Kind::WorkOrder => o.work_order,
         Kind::Notification => o.notification,
+        Kind::Assist => o.assist,
         Kind::Category | Kind::Metrics | Kind::Session | Kind::Audit | Kind::Probe => {
             assert!(
                 is_collection(rule.path),
@@ -401,6 +407,13 @@ fn body_for(rule: &Rule, o: &Objs, community_code: &str, n: u32) -> Option<Value
         // Resuming a reported order is refused (409) once the order is found: rows stay as they are.
         ("POST", "/api/v1/work-orders/{id}/actions") => json!({"action": "resume"}),
         ("POST", "/api/v1/notifications/{id}/read") => return None,
+        // Found in scope: a new request to the district manager, then 409 (already asked), or
+        // 422 for the district manager (nobody else with the role); the scope decides first.
+        ("POST", "/api/v1/work-orders/{id}/assists") => {
+            json!({"team_role": "district_manager", "message": "授权矩阵测试"})
+        }
+        // Finishing a request nobody accepted is refused (409) once it is found.
+        ("POST", "/api/v1/assists/{id}/actions") => json!({"action": "done", "note": "矩阵"}),
         (m, p) => panic!("the matrix has no request body for {m} {p}: add one"),
     };
     Some(b)
@@ -458,6 +471,9 @@ fn list_marker(w: &World, rule: &Rule, role: Role, target: Target) -> Vec<i64> {
             Target::In => vec![w.notifications[&role]],
             _ => vec![w.someone_elses_notification(role)],
         },
+        // The list is the caller's own requests: the grid worker was asked in every grid, and
+        // sees only the one whose order is in scope.
+        Kind::Assist if role == Role::GridWorker => vec![g.assist],
         Kind::Tag => match target {
             Target::In => tag_in.into_iter().collect(),
             _ => tag_out.into_iter().collect(),
@@ -1963,6 +1979,8 @@ fn page_uri(rule: &Rule, g: Option<&GridData>) -> String {
         (Kind::Household, Some(g)) => g.household,
         (Kind::Person, Some(g)) => g.person,
         (Kind::Assignment, Some(g)) => g.care_assignment,
+        (Kind::WorkOrder, Some(g)) => g.work_order,
+        (Kind::Assist, Some(g)) => g.assist,
         (_, Some(_)) => 0,
     };
     let uri = rule
@@ -1987,6 +2005,10 @@ fn page_form(path: &str) -> &'static str {
         "/households/{id}/tags" => "tag=subsistence_allowance",
         "/tag-assignments/{id}/end" => "back=%2F",
         "/places/{id}/edit" => "label=601",
+        // Refused (409) once found: a reported order cannot resume, nobody accepted the assist.
+        "/work-orders/{id}/actions" => "action=resume",
+        "/assists/{id}/actions" => "action=done&note=x",
+        "/work-orders/{id}/assists" => "team_role=district_manager&message=%E7%9F%A9%E9%98%B5",
         "/households/{id}/members/{member_id}/change" => {
             "relation=%E6%88%B7%E4%B8%BB&residence_type=registered"
         }

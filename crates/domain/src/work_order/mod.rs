@@ -27,6 +27,7 @@
 
 mod clock;
 mod machine;
+mod offer;
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};

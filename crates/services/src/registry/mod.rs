@@ -1,6 +1,7 @@
 //! The registry: areas, places, households, persons, tags.
 
 mod areas;
+mod assists;
 pub mod boundary;
 mod households;
 mod persons;
@@ -10,6 +11,7 @@ mod visits;
 mod work_orders;
 
 pub use areas::{CreateArea, check_area_against_parent};
+pub use assists::{ASSIST_TEXT_MAX, RequestAssist, assist_conflict, helper_roles};
 pub use households::{AddMember, CreateHousehold};
 pub use persons::{CreatePerson, PersonListQuery, SearchKind, SearchResult};
 pub use places::CreatePlace;

@@ -26,7 +26,7 @@ pub const DESCRIPTION_MAX: usize = 2000;
 /// Reasons, notes and unit names on actions.
 pub const ACTION_TEXT_MAX: usize = 500;
 
-fn required(field: &str, v: &str, max: usize) -> Result<String> {
+pub(super) fn required(field: &str, v: &str, max: usize) -> Result<String> {
     let v = v.trim();
     if v.is_empty() {
         return Err(ServiceError::invalid(FieldError::new(

@@ -2,6 +2,7 @@
 //! OpenAPI document come from one place.
 
 pub mod areas;
+pub mod assists;
 pub mod audit;
 pub mod health;
 pub mod households;
@@ -50,7 +51,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(visits::router())
             .merge(work_orders::router())
             .merge(work_order_metrics::router())
-            .merge(notifications::router()),
+            .merge(notifications::router())
+            .merge(assists::router()),
     )
 }
 

@@ -152,6 +152,8 @@ pub struct EventOut {
     pub unit: Option<String>,
     /// A pending request this step made lapse.
     pub lapsed: Option<String>,
+    /// The assist request an `assist_*` step is about (see `/work-orders/{id}/assists`).
+    pub assist_id: Option<i64>,
 }
 
 impl From<WorkOrderEvent> for EventOut {
@@ -167,6 +169,7 @@ impl From<WorkOrderEvent> for EventOut {
             note: e.note,
             unit: e.unit,
             lapsed: e.lapsed,
+            assist_id: e.assist_id,
         }
     }
 }
@@ -218,6 +221,7 @@ async fn list_work_orders(
         overdue_at: q.overdue.unwrap_or(false).then(OffsetDateTime::now_utc),
         category_id: q.category_id,
         unit: q.unit.filter(|u| !u.trim().is_empty()),
+        ..Default::default()
     };
     let found = s.registry.store.work_orders(&scope, &filter, &page).await?;
     Ok(Json(PageOf::from_page(found, WorkOrderOut::from)))
@@ -355,7 +359,7 @@ fn text(f: &mut Fields, field: &str, v: &Option<String>) -> Option<String> {
 }
 
 /// The action the body names, with the fields it needs; field errors are collected in `f`.
-fn parse_action(f: &mut Fields, body: &ActionIn) -> Option<Action> {
+pub(crate) fn parse_action(f: &mut Fields, body: &ActionIn) -> Option<Action> {
     let Some(kind) = ActionKind::ALL
         .into_iter()
         .filter(|k| *k != ActionKind::Escalate)

@@ -13,6 +13,8 @@ use wangge_store::page::PageRequest;
 use wangge_store::places::{Place, PlaceFilter};
 use wangge_store::{Store, StoreError};
 
+use super::work_order::{AssistRow, assist_rows};
+use super::work_orders::{OrderRow, overdue_first};
 use super::{Page, Shell, page_error, render};
 use crate::AppState;
 use crate::i18n::Texts;
@@ -114,6 +116,10 @@ struct HomePage {
     today: String,
     can_read: bool,
     cards: Vec<AreaCard>,
+    /// Open orders in the caller's areas, overdue first.
+    rows: Vec<OrderRow>,
+    /// Open requests asking the caller for help.
+    assists: Vec<AssistRow>,
 }
 
 async fn home(State(s): State<AppState>, page: Page) -> Response {
@@ -125,6 +131,32 @@ async fn home(State(s): State<AppState>, page: Page) -> Response {
         .as_ref()
         .is_some_and(|c| c.role.can(Permission::RegistryRead));
     let mut cards = Vec::new();
+    let mut rows = Vec::new();
+    let mut assists = Vec::new();
+    if let Some(caller) = page.caller.as_ref().filter(|_| can_read) {
+        let now = time::OffsetDateTime::now_utc();
+        let open = wangge_store::work_orders::WorkOrderFilter {
+            open_only: true,
+            ..Default::default()
+        };
+        let first = PageRequest {
+            after: None,
+            limit: 10,
+        };
+        let mine = wangge_store::assists::AssistFilter::AssignedTo(caller.user_id);
+        let found = async {
+            let (orders, _) = overdue_first(store, &scope, &open, &first, now).await?;
+            let asked = store.assists(&scope, mine, true, &first).await?.items;
+            Ok::<_, StoreError>((orders, asked))
+        };
+        match found.await {
+            Ok((orders, asked)) => {
+                rows = orders.iter().map(|w| OrderRow::of(t, w, now)).collect();
+                assists = assist_rows(t, &asked, caller);
+            }
+            Err(e) => return page_error(page.shell, e),
+        }
+    }
     if can_read {
         for root in scope.roots() {
             let built = async {
@@ -142,6 +174,8 @@ async fn home(State(s): State<AppState>, page: Page) -> Response {
         shell: page.shell,
         can_read,
         cards,
+        rows,
+        assists,
     })
 }
 

@@ -11,6 +11,8 @@ mod persons;
 mod places;
 mod search;
 mod visits;
+mod work_order;
+mod work_orders;
 
 use askama::Template;
 use axum::Router;
@@ -41,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .merge(visits::router())
         .merge(notifications::router())
         .merge(metrics::router())
+        .merge(work_orders::router())
+        .merge(work_order::router())
 }
 
 /// The language of a page: the user's choice (cookie), else the browser's first preference.

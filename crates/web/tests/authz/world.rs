@@ -247,6 +247,9 @@ pub struct GridData {
     pub visit: i64,
     /// A work order reported on the household (left in the reported state).
     pub work_order: i64,
+    /// An assist request on the work order: the community staff user asked the grid worker
+    /// (in every grid alike, so the grid worker's list must hide the ones outside their scope).
+    pub assist: i64,
     pub uf_assignment: i64,
     pub health_assignment: i64,
 }
@@ -435,6 +438,7 @@ async fn grid(r: &Registry, name: &'static str, city: i64, district6: &str, seq:
         health_assignment: assign(r, HEALTH_TAG, person).await,
         visit: visit(r, household).await,
         work_order: work_order(r, household).await,
+        assist: 0,
     }
 }
 
@@ -470,6 +474,23 @@ async fn notify_everyone(
             (*role, n.id)
         })
         .collect()
+}
+
+async fn assist(store: &Store, work_order: i64, by: &UserCreds, to: &UserCreds) -> i64 {
+    let new = wangge_store::assists::NewAssists {
+        work_order_id: work_order,
+        requested_by_id: by.user_id,
+        requested_by: by.username.clone(),
+        assignees: vec![(to.user_id, None)],
+        message: "请协助清理楼道".into(),
+        at: time::OffsetDateTime::now_utc(),
+    };
+    store
+        .create_assists(&Scope::everything(), &new)
+        .await
+        .expect("assist")
+        .expect("an open order takes assists")[0]
+        .id
 }
 
 /// A category every matrix request may name.
@@ -526,9 +547,9 @@ impl World {
         let store = ts.store.clone();
         let city = area(&store, "140100", "太原市", AreaLevel::City, None).await;
         let city2 = area(&store, "140200", "大同市", AreaLevel::City, None).await;
-        let a = grid(&registry, "甲", city, "140109", 11).await;
-        let b = grid(&registry, "乙", city, "140110", 21).await;
-        let z = grid(&registry, "丙", city2, "140202", 31).await;
+        let mut a = grid(&registry, "甲", city, "140109", 11).await;
+        let mut b = grid(&registry, "乙", city, "140110", 21).await;
+        let mut z = grid(&registry, "丙", city2, "140202", 31).await;
         let identity = Identity::new(store.clone());
         let password = NewPassword::parse(PASSWORD).unwrap();
         let mut users = BTreeMap::new();
@@ -563,6 +584,10 @@ impl World {
             );
         }
         let notifications = notify_everyone(&store, &a, &users).await;
+        for g in [&mut a, &mut b, &mut z] {
+            let (by, to) = (&users[&Role::CommunityStaff], &users[&Role::GridWorker]);
+            g.assist = assist(&store, g.work_order, by, to).await;
+        }
         let tags = store
             .tags(&Scope::everything())
             .await
