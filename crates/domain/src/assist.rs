@@ -221,10 +221,9 @@ impl AssistError {
             ),
             Self::NotAssignee => "只有被请求协助的人可以接受、婉拒或完成此协助".to_owned(),
             Self::NotRequester => "只有发起协助请求的人可以撤回".to_owned(),
-            Self::OrderStopped { state } => format!(
-                "工单当前状态为「{}」，不能再请求协助",
-                state.name_zh()
-            ),
+            Self::OrderStopped { state } => {
+                format!("工单当前状态为「{}」，不能再请求协助", state.name_zh())
+            }
         }
     }
 

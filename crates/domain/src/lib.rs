@@ -4,8 +4,8 @@
 //! its rules, so holding one is proof of validity.
 
 pub mod access;
-pub mod assist;
 pub mod area;
+pub mod assist;
 pub mod error;
 pub mod id_number;
 pub mod name;
@@ -21,8 +21,8 @@ pub mod visit;
 pub mod work_order;
 
 pub use access::{NewPassword, Permission, Role, SensitivitySet, Username};
-pub use assist::{AssistError, AssistState, AssistStep, Party};
 pub use area::{AreaCode, AreaLevel, AreaPath};
+pub use assist::{AssistError, AssistState, AssistStep, Party};
 pub use error::{DomainError, TransitionError};
 pub use id_number::IdNumber;
 pub use name::{PersonName, normalize_query};

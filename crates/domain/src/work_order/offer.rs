@@ -54,8 +54,8 @@ impl WorkOrder {
 mod tests {
     use super::super::{Priority, Sla};
     use super::*;
-    use time::macros::datetime;
     use ActionKind::*;
+    use time::macros::datetime;
 
     const T0: OffsetDateTime = datetime!(2026-03-02 09:00 +08:00);
 
@@ -73,7 +73,13 @@ mod tests {
             [Dispatch, Reject, RequestSuspension, RequestExtension],
             "an earlier time is read as the last step's"
         );
-        let o = step(&o, Action::Dispatch { unit: "供水所".into() }, 2);
+        let o = step(
+            &o,
+            Action::Dispatch {
+                unit: "供水所".into(),
+            },
+            2,
+        );
         assert_eq!(
             o.offered_actions(T0 + Duration::hours(2)),
             [Start, Return, Reassign, RequestSuspension, RequestExtension]
@@ -87,7 +93,10 @@ mod tests {
         );
         let offered = o.offered_actions(T0 + Duration::hours(3));
         assert!(offered.contains(&ApproveSuspension) && offered.contains(&DenySuspension));
-        assert!(!offered.contains(&RequestExtension), "one request at a time");
+        assert!(
+            !offered.contains(&RequestExtension),
+            "one request at a time"
+        );
         let o = step(&o, Action::ApproveSuspension, 4);
         assert_eq!(o.offered_actions(T0 + Duration::hours(5)), [Resume]);
     }
@@ -97,14 +106,23 @@ mod tests {
         let o = WorkOrder::report(Priority::Normal, Sla::LIFE_OR_PROPERTY, T0);
         let o = step(&o, Action::Accept, 0);
         assert!(o.is_overdue(T0 + Duration::hours(10)));
-        assert!(!o.offered_actions(T0 + Duration::hours(10)).contains(&Escalate));
+        assert!(
+            !o.offered_actions(T0 + Duration::hours(10))
+                .contains(&Escalate)
+        );
     }
 
     #[test]
     fn every_offer_is_applicable() {
         let o = WorkOrder::report(Priority::Normal, Sla::GENERAL, T0);
         let o = step(&o, Action::Accept, 1);
-        let o = step(&o, Action::Dispatch { unit: "城管".into() }, 2);
+        let o = step(
+            &o,
+            Action::Dispatch {
+                unit: "城管".into(),
+            },
+            2,
+        );
         let at = T0 + Duration::hours(3);
         for k in o.offered_actions(at) {
             assert!(o.apply(&o.sample(k), at).is_ok(), "{k:?}");
