@@ -85,7 +85,7 @@ test('W1: a colleague accepts an assist request and logs what was done', async (
   // The colleague, on their own phone: the request is on their today page.
   const helper = await browser.newPage({ locale: 'zh-CN', viewport: { width: 360, height: 780 } });
   await signIn(helper, base, 'demo-community', accounts['demo-community'].password);
-  const forMe = helper.locator('section[aria-labelledby=assists-for-me]');
+  const forMe = helper.locator('[aria-labelledby=assists-for-me]');
   assert.match(await forMe.innerText(), /楼道堆物影响窗户安装/);
   await forMe.getByRole('link', { name: /楼道堆物影响窗户安装/ }).click();
   await helper.waitForURL(order);

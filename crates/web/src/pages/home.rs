@@ -39,6 +39,8 @@ pub struct ChildRow {
 
 pub struct AreaCard {
     pub area: Area,
+    /// Inside the caller's scope (not only shown for navigation): its overdue board is theirs.
+    pub in_scope: bool,
     pub level: String,
     pub counts: AreaCounts,
     pub tags: Vec<TagCount>,
@@ -100,6 +102,7 @@ async fn card(store: &Store, scope: &Scope, t: Texts, area: Area) -> Result<Area
         Vec::new()
     };
     Ok(AreaCard {
+        in_scope: scope.contains(&area.path),
         level: level_name(t, area.level),
         area,
         counts,
