@@ -4,6 +4,8 @@
 //!
 //! Kept in its own crate so the image codecs compile once and stay out of app rebuilds.
 
+#[cfg(any(test, feature = "test-fixtures"))]
+pub mod fixtures;
 mod strip;
 
 use std::io::Cursor;

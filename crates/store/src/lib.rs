@@ -11,6 +11,7 @@ pub mod migrate;
 mod scope_sql;
 
 pub mod areas;
+pub mod attachments;
 pub mod audit;
 pub mod bulk;
 pub mod households;

@@ -29,6 +29,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_id_number_lookup"),
     migration!(4, "0004_visits"),
     migration!(5, "0005_work_orders"),
+    migration!(8, "0008_attachments"),
 ];
 
 fn checksum(sql: &str) -> String {
