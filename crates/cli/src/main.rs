@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use wangge_domain::Scope;
+use wangge_services::attachments::{AttachmentSettings, Attachments};
 use wangge_services::storage::{StorageConfig, open_store};
 use wangge_services::{Clock, Registry, ServiceError};
 
@@ -45,6 +46,13 @@ enum Command {
         /// Build the demo city first when the store holds no areas.
         #[arg(long)]
         demo_if_empty: bool,
+        /// Where photo attachments are stored (default: `attachments` in the data directory).
+        #[arg(long, env = "WANGGE_ATTACHMENTS_DIR")]
+        attachments_dir: Option<PathBuf>,
+        /// The largest photo accepted, in MiB.
+        #[arg(long, env = "WANGGE_ATTACHMENT_MAX_MB", default_value_t = 10,
+              value_parser = clap::value_parser!(u16).range(1..=100))]
+        attachment_max_mb: u16,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -156,7 +164,16 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve {
             listen,
             demo_if_empty,
-        } => serve(&cfg, &listen, demo_if_empty).await,
+            attachments_dir,
+            attachment_max_mb,
+        } => {
+            let mut photos = AttachmentSettings::in_data_dir(&cfg.data_dir);
+            if let Some(dir) = attachments_dir {
+                photos.dir = dir;
+            }
+            photos.limits.max_bytes = usize::from(attachment_max_mb) * 1024 * 1024;
+            serve(&cfg, &listen, demo_if_empty, photos).await
+        }
         Command::Migrate => {
             let store = open_store(&cfg).await.context("opening the store")?;
             let version = wangge_store::migrate::current_version(store.db()).await?;
@@ -218,7 +235,12 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-async fn serve(cfg: &StorageConfig, listen: &str, demo_if_empty: bool) -> Result<()> {
+async fn serve(
+    cfg: &StorageConfig,
+    listen: &str,
+    demo_if_empty: bool,
+    photos: AttachmentSettings,
+) -> Result<()> {
     let store = open_store(cfg).await.context("opening the store")?;
     if demo_if_empty && store.root_paths().await?.is_empty() {
         eprintln!("The store is empty: building the demo city first.");
@@ -238,9 +260,11 @@ async fn serve(cfg: &StorageConfig, listen: &str, demo_if_empty: bool) -> Result
     let addr = listener.local_addr()?;
     tracing::info!(%addr, store = %cfg.describe(), "wangge serving");
     eprintln!("Wangge is running: http://{addr}/  (API: http://{addr}/api/v1/openapi.json)");
+    let attachments = Attachments::new(store.clone(), photos.clone())
+        .with_context(|| format!("cannot use {} for attachments", photos.dir.display()))?;
     let registry = Registry::new(store, Clock::System);
     tokio::spawn(escalation_job(registry.clone()));
-    wangge_web::serve(listener, registry).await?;
+    wangge_web::serve(listener, registry, attachments).await?;
     Ok(())
 }
 

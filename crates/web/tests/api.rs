@@ -1,6 +1,8 @@
 //! The HTTP API end to end, in process: every scenario runs on every backend from
 //! `wangge_testkit::backends()` (SQLite always, PostgreSQL when reachable), as of 2026-11-25.
 
+#[path = "api/attachments.rs"]
+mod attachments;
 #[path = "api/support.rs"]
 mod support;
 #[path = "api/visits.rs"]

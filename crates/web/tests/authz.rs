@@ -198,6 +198,7 @@ enum Kind {
     Assignment,
     Visit,
     WorkOrder,
+    Attachment,
     /// Work-order categories: configuration, not area-scoped.
     Category,
     Session,
@@ -219,6 +220,7 @@ fn kind_of(path: &str) -> Kind {
         "tag-assignments" => Kind::Assignment,
         "visits" => Kind::Visit,
         "work-orders" => Kind::WorkOrder,
+        "attachments" => Kind::Attachment,
         "work-order-categories" => Kind::Category,
         "session" => Kind::Session,
         "audit" => Kind::Audit,
@@ -242,6 +244,7 @@ struct Objs {
     assignment: i64,
     visit: i64,
     work_order: i64,
+    attachment: i64,
     /// A category (the same for every target, so the grid decides).
     category: i64,
 }
@@ -266,6 +269,7 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
                     assignment: MISSING,
                     visit: MISSING,
                     work_order: MISSING,
+                    attachment: MISSING,
                     category: w.category,
                 },
                 w.a.community_code.clone(),
@@ -287,6 +291,7 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
             assignment: g.care_assignment,
             visit: g.visit,
             work_order: g.work_order,
+            attachment: g.attachment,
             category: w.category,
         },
         g.community_code.clone(),
@@ -308,6 +313,7 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
         Kind::Assignment => o.assignment,
         Kind::Visit => o.visit,
         Kind::WorkOrder => o.work_order,
+        Kind::Attachment => o.attachment,
         Kind::Category | Kind::Session | Kind::Audit | Kind::Probe => {
             assert!(
                 is_collection(rule.path),
@@ -384,6 +390,9 @@ fn body_for(rule: &Rule, o: &Objs, community_code: &str, n: u32) -> Option<Value
         }),
         // Resuming a reported order is refused (409) once the order is found: rows stay as they are.
         ("POST", "/api/v1/work-orders/{id}/actions") => json!({"action": "resume"}),
+        ("POST", "/api/v1/visits/{id}/attachments" | "/api/v1/work-orders/{id}/attachments") => {
+            world::photo_upload()
+        }
         (m, p) => panic!("the matrix has no request body for {m} {p}: add one"),
     };
     Some(b)
@@ -1942,6 +1951,7 @@ fn page_uri(rule: &Rule, g: Option<&GridData>) -> String {
         (Kind::Household, Some(g)) => g.household,
         (Kind::Person, Some(g)) => g.person,
         (Kind::Assignment, Some(g)) => g.care_assignment,
+        (Kind::WorkOrder, Some(g)) => g.work_order,
         (_, Some(_)) => 0,
     };
     let uri = rule

@@ -2,6 +2,7 @@
 //! OpenAPI document come from one place.
 
 pub mod areas;
+pub mod attachments;
 pub mod audit;
 pub mod health;
 pub mod households;
@@ -34,7 +35,8 @@ use crate::error::ApiError;
 )]
 struct ApiDoc;
 
-pub fn router() -> OpenApiRouter<AppState> {
+/// `upload_body_limit` is the body limit of the photo upload routes.
+pub fn router(upload_body_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(
         "/api/v1",
         OpenApiRouter::new()
@@ -46,7 +48,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(session::router())
             .merge(audit::router())
             .merge(visits::router())
-            .merge(work_orders::router()),
+            .merge(work_orders::router())
+            .merge(attachments::router(upload_body_limit)),
     )
 }
 
