@@ -201,3 +201,50 @@ async fn upload_to_work_order(
         Err(e) => page_error(page.shell, e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use askama::Template;
+    use axum::http::HeaderMap;
+
+    use super::{Photo, PhotoPanel};
+    use crate::pages::{Page, Shell};
+
+    /// The partial as a page that includes it sees it.
+    #[derive(Template)]
+    #[template(source = r#"{% include "_attachments.html" %}"#, ext = "html")]
+    struct Including {
+        shell: Shell,
+        photo_panel: PhotoPanel,
+    }
+
+    #[test]
+    fn the_partial_shows_thumbnails_and_a_camera_form() {
+        let shell = Page::shell_for(&HeaderMap::new(), None, "/work-orders/7");
+        let photo_panel = PhotoPanel {
+            photos: vec![Photo { id: 5 }, Photo { id: 6 }],
+            upload_action: Some("/work-orders/7/attachments".into()),
+            error: None,
+        };
+        let html = Including { shell, photo_panel }.render().unwrap();
+        assert!(html.contains(
+            r#"<a href="/api/v1/attachments/6"><img src="/api/v1/attachments/6/thumbnail""#
+        ));
+        assert!(html.contains(r#"enctype="multipart/form-data""#));
+        assert!(html.contains(r#"capture="environment""#));
+        assert!(html.contains("attachments") && html.contains("keep_location"));
+        // The guard reads the CSRF field of a multipart body; it comes before the photos.
+        assert!(html.find("csrf_token").unwrap() < html.find(r#"type="file""#).unwrap());
+
+        let reader = Including {
+            shell: Page::shell_for(&HeaderMap::new(), None, "/work-orders/7"),
+            photo_panel: PhotoPanel::default(),
+        }
+        .render()
+        .unwrap();
+        assert!(
+            !reader.contains("<form"),
+            "no upload form without an action"
+        );
+    }
+}
