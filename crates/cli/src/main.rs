@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use wangge_domain::{Channel, Scope};
+use wangge_services::attachments::{AttachmentSettings, Attachments};
 use wangge_services::jobs::{JobRunner, runner_name};
 use wangge_services::storage::{StorageConfig, open_store};
 use wangge_services::{Clock, Now, Registry, ServiceError};
@@ -50,6 +51,13 @@ enum Command {
         /// event kind and ids).
         #[arg(long, env = "WANGGE_NOTIFY_CHANNELS", value_delimiter = ',')]
         notify_channels: Vec<String>,
+        /// Where photo attachments are stored (default: `attachments` in the data directory).
+        #[arg(long, env = "WANGGE_ATTACHMENTS_DIR")]
+        attachments_dir: Option<PathBuf>,
+        /// The largest photo accepted, in MiB.
+        #[arg(long, env = "WANGGE_ATTACHMENT_MAX_MB", default_value_t = 10,
+              value_parser = clap::value_parser!(u16).range(1..=100))]
+        attachment_max_mb: u16,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -166,7 +174,16 @@ async fn run(cli: Cli) -> Result<()> {
             listen,
             demo_if_empty,
             notify_channels,
-        } => serve(&cfg, &listen, demo_if_empty, &notify_channels).await,
+            attachments_dir,
+            attachment_max_mb,
+        } => {
+            let mut photos = AttachmentSettings::in_data_dir(&cfg.data_dir);
+            if let Some(dir) = attachments_dir {
+                photos.dir = dir;
+            }
+            photos.limits.max_bytes = usize::from(attachment_max_mb) * 1024 * 1024;
+            serve(&cfg, &listen, demo_if_empty, &notify_channels, photos).await
+        }
         Command::Migrate => {
             let store = open_store(&cfg).await.context("opening the store")?;
             let version = wangge_store::migrate::current_version(store.db()).await?;
@@ -235,6 +252,7 @@ async fn serve(
     listen: &str,
     demo_if_empty: bool,
     channels: &[String],
+    photos: AttachmentSettings,
 ) -> Result<()> {
     let channels = &notify_channels(channels)?;
     let store = open_store(cfg).await.context("opening the store")?;
@@ -256,6 +274,8 @@ async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, store = %cfg.describe(), "wangge serving");
     eprintln!("Wangge is running: http://{addr}/  (API: http://{addr}/api/v1/openapi.json)");
+    let attachments = Attachments::new(store.clone(), photos.clone())
+        .with_context(|| format!("cannot use {} for attachments", photos.dir.display()))?;
     let registry = Registry::new(store.with_notification_channels(channels), Clock::System);
     // Background work (escalation, notification delivery) from the jobs table: several servers
     // on one PostgreSQL share it, each job claimed by one of them at a time.
@@ -264,7 +284,7 @@ async fn serve(
     let jobs = tokio::spawn(runner.run(async move {
         let _ = stopped.await;
     }));
-    wangge_web::serve(listener, registry).await?;
+    wangge_web::serve(listener, registry, attachments).await?;
     let _ = stop.send(());
     let _ = jobs.await;
     Ok(())

@@ -3,6 +3,7 @@
 //! duplicates, scope) is checked here.
 
 pub mod areas_import;
+pub mod attachments;
 pub mod audit_writer;
 pub mod clock;
 pub mod demo;

@@ -12,6 +12,7 @@ mod scope_sql;
 
 pub mod areas;
 pub mod assists;
+pub mod attachments;
 pub mod audit;
 pub mod bulk;
 pub mod households;

@@ -31,6 +31,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_work_orders"),
     migration!(6, "0006_assists"),
     migration!(7, "0007_jobs_notifications"),
+    migration!(8, "0008_attachments"),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -133,6 +133,32 @@ pub const RULES: &[Rule] = &[
     ),
     rule("GET", "/api/v1/assists", Needs(RegistryRead)),
     rule("POST", "/api/v1/assists/{id}/actions", Needs(RegistryWrite)),
+    rule(
+        "GET",
+        "/api/v1/visits/{id}/attachments",
+        Needs(RegistryRead),
+    ),
+    rule(
+        "POST",
+        "/api/v1/visits/{id}/attachments",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "GET",
+        "/api/v1/work-orders/{id}/attachments",
+        Needs(RegistryRead),
+    ),
+    rule(
+        "POST",
+        "/api/v1/work-orders/{id}/attachments",
+        Needs(RegistryWrite),
+    ),
+    rule("GET", "/api/v1/attachments/{id}", Needs(RegistryRead)),
+    rule(
+        "GET",
+        "/api/v1/attachments/{id}/thumbnail",
+        Needs(RegistryRead),
+    ),
 ];
 
 /// The pages (HTML). Unauthenticated requests are sent to the sign-in page; forms carry the
@@ -187,6 +213,20 @@ pub const PAGE_RULES: &[Rule] = &[
     rule("POST", "/work-orders/{id}/assists", Needs(RegistryWrite)),
     rule("POST", "/assists/{id}/actions", Needs(RegistryWrite)),
     rule("GET", "/areas/{id}/overdue", Needs(RegistryRead)),
+    rule(
+        "POST",
+        "/work-orders/{id}/attachments",
+        Needs(RegistryWrite),
+    ),
+];
+
+/// Routes whose bodies are multipart forms with photos: the guard reads the CSRF field of such
+/// a body within the photo limit instead of the JSON/form one.
+pub const UPLOAD_ROUTES: &[&str] = &[
+    "/api/v1/visits/{id}/attachments",
+    "/api/v1/work-orders/{id}/attachments",
+    "/households/{id}/visits",
+    "/work-orders/{id}/attachments",
 ];
 
 pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {
@@ -199,6 +239,32 @@ pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {
 /// Pages answer refusals in HTML; everything under /api and the probes in problem+json.
 fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/") || path == "/healthz" || path == "/readyz")
+}
+
+/// The `csrf_token` field of a multipart body (forms put it first, so only the fields before
+/// it are read).
+async fn multipart_csrf(headers: &HeaderMap, body: bytes::Bytes) -> Option<String> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let mut parts =
+        multer::Multipart::new(axum::body::Body::from(body).into_data_stream(), boundary);
+    while let Ok(Some(field)) = parts.next_field().await {
+        if field.name() == Some("csrf_token") {
+            return field.text().await.ok();
+        }
+    }
+    None
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
 }
 
 /// The `csrf_token` field of a form body.
@@ -317,10 +383,20 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
             None => {
                 // Plain HTML forms send the token in the body: read it, then hand the body on.
                 let (parts, body) = req.into_parts();
-                let Ok(bytes) = axum::body::to_bytes(body, crate::BODY_LIMIT).await else {
+                let upload = is_multipart(&parts.headers) && UPLOAD_ROUTES.contains(&path.as_str());
+                let limit = if upload {
+                    s.page_upload_limit()
+                } else {
+                    crate::BODY_LIMIT
+                };
+                let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
                     return ApiError::PayloadTooLarge.into_response();
                 };
-                let token = form_csrf(&bytes);
+                let token = if upload {
+                    multipart_csrf(&parts.headers, bytes.clone()).await
+                } else {
+                    form_csrf(&bytes)
+                };
                 req = Request::from_parts(parts, axum::body::Body::from(bytes));
                 token
             }

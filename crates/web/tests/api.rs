@@ -3,6 +3,8 @@
 
 #[path = "api/assists.rs"]
 mod assists;
+#[path = "api/attachments.rs"]
+mod attachments;
 #[path = "api/support.rs"]
 mod support;
 #[path = "api/visits.rs"]

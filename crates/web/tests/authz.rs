@@ -199,6 +199,7 @@ enum Kind {
     Visit,
     WorkOrder,
     Assist,
+    Attachment,
     /// Work-order categories: configuration, not area-scoped.
     Category,
     /// Work-order metrics: figures, not rows (scoping checked on its own below).
@@ -228,6 +229,7 @@ fn kind_of(path: &str) -> Kind {
         "visits" => Kind::Visit,
         "work-orders" => Kind::WorkOrder,
         "assists" => Kind::Assist,
+        "attachments" => Kind::Attachment,
         "work-order-categories" => Kind::Category,
         "notifications" => Kind::Notification,
         "session" => Kind::Session,
@@ -253,6 +255,7 @@ struct Objs {
     visit: i64,
     work_order: i64,
     assist: i64,
+    attachment: i64,
     /// A category (the same for every target, so the grid decides).
     category: i64,
     /// A notification: the role's own (in), another user's (out).
@@ -280,6 +283,7 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
                     visit: MISSING,
                     work_order: MISSING,
                     assist: MISSING,
+                    attachment: MISSING,
                     category: w.category,
                     notification: MISSING,
                 },
@@ -303,6 +307,7 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
             visit: g.visit,
             work_order: g.work_order,
             assist: g.assist,
+            attachment: g.attachment,
             category: w.category,
             notification: match target {
                 Target::In => w.notifications[&role],
@@ -330,6 +335,7 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
         Kind::WorkOrder => o.work_order,
         Kind::Notification => o.notification,
         Kind::Assist => o.assist,
+        Kind::Attachment => o.attachment,
         Kind::Category | Kind::Metrics | Kind::Session | Kind::Audit | Kind::Probe => {
             assert!(
                 is_collection(rule.path),
@@ -414,6 +420,9 @@ fn body_for(rule: &Rule, o: &Objs, community_code: &str, n: u32) -> Option<Value
         }
         // Finishing a request nobody accepted is refused (409) once it is found.
         ("POST", "/api/v1/assists/{id}/actions") => json!({"action": "done", "note": "矩阵"}),
+        ("POST", "/api/v1/visits/{id}/attachments" | "/api/v1/work-orders/{id}/attachments") => {
+            world::photo_upload()
+        }
         (m, p) => panic!("the matrix has no request body for {m} {p}: add one"),
     };
     Some(b)

@@ -3,6 +3,7 @@
 
 pub mod areas;
 pub mod assists;
+pub mod attachments;
 pub mod audit;
 pub mod health;
 pub mod households;
@@ -37,7 +38,8 @@ use crate::error::ApiError;
 )]
 struct ApiDoc;
 
-pub fn router() -> OpenApiRouter<AppState> {
+/// `upload_body_limit` is the body limit of the photo upload routes.
+pub fn router(upload_body_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(
         "/api/v1",
         OpenApiRouter::new()
@@ -52,7 +54,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(work_orders::router())
             .merge(work_order_metrics::router())
             .merge(notifications::router())
-            .merge(assists::router()),
+            .merge(assists::router())
+            .merge(attachments::router(upload_body_limit)),
     )
 }
 

@@ -2,6 +2,7 @@
 //! embedded). zh-CN by default, English by choice (cookie) or `Accept-Language`.
 
 pub mod assets;
+pub mod attachments;
 mod auth;
 mod home;
 mod households;
@@ -31,7 +32,8 @@ use crate::i18n::Texts;
 
 pub const LANG_COOKIE: &str = "wangge_lang";
 
-pub fn router() -> Router<AppState> {
+/// `upload_limit`: the body limit of page forms that carry photos.
+pub fn router(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .merge(assets::router())
         .merge(auth::router())
@@ -40,11 +42,12 @@ pub fn router() -> Router<AppState> {
         .merge(households::router())
         .merge(persons::router())
         .merge(search::router())
-        .merge(visits::router())
         .merge(notifications::router())
         .merge(metrics::router())
         .merge(work_orders::router())
         .merge(work_order::router())
+        .merge(visits::router(upload_limit))
+        .merge(attachments::router(upload_limit))
 }
 
 /// The language of a page: the user's choice (cookie), else the browser's first preference.

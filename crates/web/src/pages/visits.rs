@@ -1,28 +1,34 @@
 //! Visits on the pages: the form and history on a household, and the "visits due" list.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use wangge_domain::{TagCode, VisitOutcome};
 use wangge_services::FieldError;
 use wangge_services::registry::{Observations, RecordVisit, VisitTag};
 use wangge_store::StoreError;
+use wangge_store::attachments::AttachmentParent;
 use wangge_store::households::Household;
 use wangge_store::page::PageRequest;
 use wangge_store::visits::{Visit, VisitFilter, Visited};
 
+use super::attachments::{PageForm, unavailable};
 use super::{FormErrors, Page, Shell, page_error, render};
 use crate::AppState;
 use crate::access::Audited;
 use crate::i18n::Texts;
 
-pub fn router() -> Router<AppState> {
+/// `upload_limit`: the visit form may carry photos.
+pub fn router(upload_limit: usize) -> Router<AppState> {
     Router::new()
-        .route("/households/{id}/visits", post(record))
+        .route(
+            "/households/{id}/visits",
+            post(record).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/visits/due", get(due))
 }
 
@@ -33,6 +39,8 @@ pub struct VisitRow {
     pub outcome: String,
     pub purpose: String,
     pub observations: Vec<(String, String)>,
+    /// Photo attachment ids.
+    pub photos: Vec<i64>,
 }
 
 pub fn rows(t: Texts, visits: Vec<Visit>) -> Vec<VisitRow> {
@@ -66,6 +74,7 @@ pub fn rows(t: Texts, visits: Vec<Visit>) -> Vec<VisitRow> {
                 outcome: t.t(&format!("visit.{}", v.outcome.as_str())).to_owned(),
                 purpose: v.purpose.unwrap_or_default(),
                 observations,
+                photos: Vec::new(),
             }
         })
         .collect()
@@ -93,7 +102,24 @@ pub async fn history(
             },
         )
         .await?;
-    Ok(rows(page.t(), found.items))
+    let parents: Vec<AttachmentParent> = found
+        .items
+        .iter()
+        .map(|v| AttachmentParent::Visit(v.id))
+        .collect();
+    let photos = s
+        .registry
+        .store
+        .attachments_of(&page.scope(), &parents)
+        .await?;
+    let ids: Vec<i64> = found.items.iter().map(|v| v.id).collect();
+    let mut rows = rows(page.t(), found.items);
+    for a in photos {
+        if let Some(i) = ids.iter().position(|id| *id == a.parent.id()) {
+            rows[i].photos.push(a.id);
+        }
+    }
+    Ok(rows)
 }
 
 pub fn outcomes(t: Texts) -> Vec<(String, String)> {
@@ -108,36 +134,64 @@ pub fn outcomes(t: Texts) -> Vec<(String, String)> {
         .collect()
 }
 
-#[derive(Deserialize)]
-struct VisitForm {
-    outcome: String,
-    #[serde(default)]
-    purpose: String,
-    #[serde(default)]
-    health: String,
-    #[serde(default)]
-    living: String,
-    #[serde(default)]
-    needs: String,
-    #[serde(default)]
-    tag: String,
-    member: Option<String>,
-}
-
 fn opt(s: String) -> Option<String> {
     Some(s).filter(|s| !s.trim().is_empty())
 }
 
+/// Records a visit from the household page, with up to four photos. The photos are checked
+/// first, so a refused photo records nothing.
 async fn record(
     State(s): State<AppState>,
     page: Page,
     Path(id): Path<i64>,
-    Form(f): Form<VisitForm>,
+    req: Request,
 ) -> Response {
     let Some(caller) = page.caller.clone() else {
         return super::to_login(false);
     };
     let t = page.t();
+    let redisplay = |errors: FormErrors| async {
+        super::households::household_view(&s, &page, id, errors)
+            .await
+            .unwrap_or_else(|e| page_error(page.shell.clone(), e))
+    };
+    let form = match PageForm::read(&s, req).await {
+        Ok(f) => f,
+        Err(e) => match FormErrors::from_service(e, t) {
+            Ok(errors) => return redisplay(errors).await,
+            Err(e) => return page_error(page.shell.clone(), e),
+        },
+    };
+    let mut photos = Vec::new();
+    if !form.photos.is_empty() {
+        let Some(attachments) = s.attachments.as_ref() else {
+            return match FormErrors::from_service(unavailable(), t) {
+                Ok(errors) => redisplay(errors).await,
+                Err(e) => page_error(page.shell.clone(), e),
+            };
+        };
+        for photo in form.photos.clone() {
+            match attachments.prepare(photo).await {
+                Ok(p) => photos.push(p),
+                Err(e) => {
+                    return match FormErrors::from_service(e, t) {
+                        Ok(errors) => redisplay(errors).await,
+                        Err(e) => page_error(page.shell.clone(), e),
+                    };
+                }
+            }
+        }
+    }
+    let member = form.get("member");
+    let f = VisitFields {
+        outcome: form.get("outcome"),
+        purpose: form.get("purpose"),
+        health: form.get("health"),
+        living: form.get("living"),
+        needs: form.get("needs"),
+        tag: form.get("tag"),
+        member: Some(member).filter(|m| !m.is_empty()),
+    };
     let mut errors = FormErrors::default();
     let outcome = VisitOutcome::parse(&f.outcome)
         .map_err(|e| errors.push("outcome", &FieldError::from_domain("outcome", &e), t))
@@ -157,9 +211,7 @@ async fn record(
     };
     let Some(outcome) = outcome.filter(|_| errors.fields.is_empty()) else {
         errors.general = Some(t.t("form.fix").to_owned());
-        return super::households::household_view(&s, &page, id, errors)
-            .await
-            .unwrap_or_else(|e| page_error(page.shell.clone(), e));
+        return redisplay(errors).await;
     };
     let cmd = RecordVisit {
         visited: Visited::Household(id),
@@ -181,6 +233,15 @@ async fn record(
         .await
     {
         Ok(v) => {
+            if let Some(attachments) = s.attachments.as_ref() {
+                let who = (Some(caller.user_id), caller.username.as_str());
+                for p in photos {
+                    let parent = AttachmentParent::Visit(v.id);
+                    if let Err(e) = attachments.attach(&page.scope(), who, parent, p).await {
+                        return page_error(page.shell.clone(), e);
+                    }
+                }
+            }
             let audited = Audited {
                 action: Some("visit.record"),
                 object_type: Some("visit"),
@@ -195,12 +256,21 @@ async fn record(
                 .into_response()
         }
         Err(e) => match FormErrors::from_service(e, t) {
-            Ok(errors) => super::households::household_view(&s, &page, id, errors)
-                .await
-                .unwrap_or_else(|e| page_error(page.shell.clone(), e)),
-            Err(e) => page_error(page.shell, e),
+            Ok(errors) => redisplay(errors).await,
+            Err(e) => page_error(page.shell.clone(), e),
         },
     }
+}
+
+/// The visit form's text fields.
+struct VisitFields {
+    outcome: String,
+    purpose: String,
+    health: String,
+    living: String,
+    needs: String,
+    tag: String,
+    member: Option<String>,
 }
 
 pub struct DueRow {

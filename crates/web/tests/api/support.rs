@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use time::Date;
 use time::macros::date;
 use tower::ServiceExt;
+use wangge_services::attachments::{AttachmentSettings, Attachments};
 use wangge_services::{Clock, Registry};
 use wangge_testkit::TestStore;
 
@@ -34,6 +35,8 @@ pub struct Resp {
     pub body: Value,
     /// The raw body text, for "never contains" checks.
     pub text: String,
+    /// The body as sent (photos are not text).
+    pub bytes: Vec<u8>,
     pub ctx: String,
 }
 
@@ -41,7 +44,14 @@ impl Api {
     pub fn new(ts: &TestStore) -> Api {
         let registry = Registry::new(ts.store.clone(), Clock::Fixed(TODAY));
         Api {
-            app: wangge_web::app(registry),
+            app: wangge_web::app_with_attachments(
+                registry,
+                Attachments::new(
+                    ts.store.clone(),
+                    AttachmentSettings::in_data_dir(&ts.storage.data_dir),
+                )
+                .expect("attachment storage"),
+            ),
             backend: ts.name,
             store: ts.store.clone(),
             cities: std::sync::Mutex::new(Vec::new()),
@@ -135,7 +145,7 @@ impl Api {
             .await
             .expect("read body")
             .to_bytes();
-        let text = String::from_utf8(bytes.to_vec()).expect("UTF-8 body");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = if text.is_empty() {
             Value::Null
         } else {
@@ -146,6 +156,7 @@ impl Api {
             headers,
             body,
             text,
+            bytes: bytes.to_vec(),
             ctx: format!("[{}] {method} {uri}", self.backend),
         }
     }

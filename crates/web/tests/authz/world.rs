@@ -18,6 +18,7 @@ use wangge_domain::{
     AreaCode, AreaLevel, IdNumber, NewPassword, PersonName, PhoneNumber, PlaceKind, Relation,
     ResidenceType, Role, Scope, Sensitivity, TagCode, Username,
 };
+use wangge_services::attachments::{AttachmentSettings, Attachments};
 use wangge_services::identity::Identity;
 use wangge_services::registry::{AssignTag, CreateHousehold, CreatePerson, CreatePlace};
 use wangge_services::{Clock, Registry};
@@ -127,6 +128,13 @@ impl Client {
             req = req.header(*k, *v);
         }
         let bytes = match body {
+            Some(b) if b.get(MULTIPART_PHOTO).is_some() => {
+                req = req.header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                );
+                multipart_photo()
+            }
             Some(b) => {
                 req = req.header(header::CONTENT_TYPE, "application/json");
                 serde_json::to_vec(b).expect("serialize")
@@ -250,6 +258,8 @@ pub struct GridData {
     /// An assist request on the work order: the community staff user asked the grid worker
     /// (in every grid alike, so the grid worker's list must hide the ones outside their scope).
     pub assist: i64,
+    /// A photo attached to the visit.
+    pub attachment: i64,
     pub uf_assignment: i64,
     pub health_assignment: i64,
 }
@@ -439,6 +449,7 @@ async fn grid(r: &Registry, name: &'static str, city: i64, district6: &str, seq:
         visit: visit(r, household).await,
         work_order: work_order(r, household).await,
         assist: 0,
+        attachment: 0,
     }
 }
 
@@ -491,6 +502,43 @@ async fn assist(store: &Store, work_order: i64, by: &UserCreds, to: &UserCreds) 
         .expect("assist")
         .expect("an open order takes assists")[0]
         .id
+}
+
+/// A photo on the grid's visit.
+async fn attach_photo(attachments: &Attachments, g: &mut GridData) {
+    let upload = wangge_services::attachments::Upload {
+        bytes: wangge_media::fixtures::photo_with_location(),
+        declared_type: Some("image/jpeg".into()),
+        keep_location: false,
+    };
+    let parent = wangge_store::attachments::AttachmentParent::Visit(g.visit);
+    g.attachment = attachments
+        .upload(&Scope::everything(), (None, "matrix"), parent, upload)
+        .await
+        .expect("attachment")
+        .id;
+}
+
+/// A request body standing for a multipart photo upload; `Client::send` sends it as one.
+pub fn photo_upload() -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert(MULTIPART_PHOTO.to_owned(), Value::Bool(true));
+    Value::Object(m)
+}
+
+const MULTIPART_PHOTO: &str = "$multipart_photo";
+const BOUNDARY: &str = "wangge-matrix-boundary";
+
+/// A multipart/form-data body with one photo in the `file` field.
+pub fn multipart_photo() -> Vec<u8> {
+    let mut b = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.jpg\"\r\n\
+         Content-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    b.extend(wangge_media::fixtures::photo_with_location());
+    b.extend(format!("\r\n--{BOUNDARY}--\r\n").into_bytes());
+    b
 }
 
 /// A category every matrix request may name.
@@ -550,6 +598,14 @@ impl World {
         let mut a = grid(&registry, "甲", city, "140109", 11).await;
         let mut b = grid(&registry, "乙", city, "140110", 21).await;
         let mut z = grid(&registry, "丙", city2, "140202", 31).await;
+        let attachments = Attachments::new(
+            store.clone(),
+            AttachmentSettings::in_data_dir(&ts.storage.data_dir),
+        )
+        .expect("attachment storage");
+        for g in [&mut a, &mut b, &mut z] {
+            attach_photo(&attachments, g).await;
+        }
         let identity = Identity::new(store.clone());
         let password = NewPassword::parse(PASSWORD).unwrap();
         let mut users = BTreeMap::new();
@@ -597,7 +653,7 @@ impl World {
             .collect();
         World {
             client: Client {
-                app: wangge_web::app(registry),
+                app: wangge_web::app_with_attachments(registry, attachments),
                 backend: ts.name,
             },
             store,
