@@ -2232,6 +2232,61 @@ async fn back_parameters_never_redirect_off_site() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// A visit form with a photo is a multipart body: the guard finds its CSRF field there, and a
+/// form without the right token records neither the visit nor the photo.
+#[tokio::test]
+async fn multipart_page_forms_need_the_session_csrf_token() {
+    for ts in backends().await {
+        let b = ts.name;
+        let w = World::new(&ts).await;
+        let c = &w.client;
+        let (token, csrf) = c
+            .sign_in(&w.user(Role::GridWorker).username, PASSWORD)
+            .await;
+        let auth = Auth::Cookie {
+            token: &token,
+            csrf: None,
+        };
+        let uri = format!("/households/{}/visits", w.a.household);
+        let visits = format!("/api/v1/visits?household_id={}", w.a.household);
+        let before = c
+            .get(&visits, w.bearer(Role::GridWorker))
+            .await
+            .items()
+            .len();
+        let fields = [("outcome", "at_home"), ("purpose", "拍照")];
+        for sent in [None, Some("forged")] {
+            let r = c.photo_form(&uri, sent, &fields, auth).await;
+            assert_eq!(r.status, 403, "[{b}] token {sent:?}: {}", r.text);
+        }
+        let after = c.get(&visits, w.bearer(Role::GridWorker)).await.items();
+        assert_eq!(after.len(), before, "[{b}] a refused form recorded a visit");
+
+        let r = c.photo_form(&uri, Some(&csrf), &fields, auth).await;
+        assert!(
+            r.status.is_redirection(),
+            "[{b}] with the token: {} {}",
+            r.status,
+            r.text
+        );
+        let after = c.get(&visits, w.bearer(Role::GridWorker)).await.items();
+        assert_eq!(after.len(), before + 1, "[{b}]");
+        let newest = after[0]["id"].as_i64().unwrap();
+        let photos = c
+            .get(
+                &format!("/api/v1/visits/{newest}/attachments"),
+                w.bearer(Role::GridWorker),
+            )
+            .await;
+        assert_eq!(
+            photos.body.as_array().map(Vec::len),
+            Some(1),
+            "[{b}] {}",
+            photos.text
+        );
+    }
+}
+
 #[tokio::test]
 async fn page_forms_need_the_session_csrf_token() {
     for ts in backends().await {

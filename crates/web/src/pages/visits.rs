@@ -155,7 +155,7 @@ async fn record(
             .await
             .unwrap_or_else(|e| page_error(page.shell.clone(), e))
     };
-    let form = match PageForm::read(&s, req).await {
+    let mut form = match PageForm::read(&s, req).await {
         Ok(f) => f,
         Err(e) => match FormErrors::from_service(e, t) {
             Ok(errors) => return redisplay(errors).await,
@@ -170,7 +170,7 @@ async fn record(
                 Err(e) => page_error(page.shell.clone(), e),
             };
         };
-        for photo in form.photos.clone() {
+        for photo in std::mem::take(&mut form.photos) {
             match attachments.prepare(photo).await {
                 Ok(p) => photos.push(p),
                 Err(e) => {

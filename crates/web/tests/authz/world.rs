@@ -164,10 +164,57 @@ impl Client {
 
     /// A form post (`application/x-www-form-urlencoded`), as the pages send.
     pub async fn form(&self, uri: &str, form: &str, auth: Auth<'_>) -> Resp {
+        let ct = "application/x-www-form-urlencoded";
+        self.form_body(uri, ct, form.as_bytes().to_vec(), auth)
+            .await
+    }
+
+    /// A page form with a photo (`multipart/form-data`): the CSRF field first when given, then
+    /// the text fields, then the photo as `photos`.
+    pub async fn photo_form(
+        &self,
+        uri: &str,
+        csrf: Option<&str>,
+        fields: &[(&str, &str)],
+        auth: Auth<'_>,
+    ) -> Resp {
+        let mut b = Vec::new();
+        let all = csrf
+            .map(|c| ("csrf_token", c))
+            .into_iter()
+            .chain(fields.iter().copied());
+        for (k, v) in all {
+            b.extend(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .into_bytes(),
+            );
+        }
+        b.extend(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"photos\"; \
+                 filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+            )
+            .into_bytes(),
+        );
+        b.extend(wangge_media::fixtures::photo_with_location());
+        b.extend(format!("\r\n--{BOUNDARY}--\r\n").into_bytes());
+        let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+        self.form_body(uri, &ct, b, auth).await
+    }
+
+    async fn form_body(
+        &self,
+        uri: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        auth: Auth<'_>,
+    ) -> Resp {
         let mut req = Request::builder()
             .method(Method::POST)
             .uri(uri)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            .header(header::CONTENT_TYPE, content_type);
         match auth {
             Auth::None => {}
             Auth::Bearer(t) => req = req.header(header::AUTHORIZATION, format!("Bearer {t}")),
@@ -175,7 +222,7 @@ impl Client {
                 req = req.header(header::COOKIE, format!("wangge_session={token}"));
             }
         }
-        let req = req.body(Body::from(form.to_owned())).expect("request");
+        let req = req.body(Body::from(body)).expect("request");
         let resp = self.app.clone().oneshot(req).await.expect("infallible");
         let status = resp.status();
         let headers = resp.headers().clone();
