@@ -17,9 +17,11 @@ use wangge_services::registry::{RequestAssist, helper_roles};
 use wangge_services::{FieldError, ServiceError};
 use wangge_store::StoreError;
 use wangge_store::assists::{AssistFilter, AssistRecord};
+use wangge_store::attachments::AttachmentParent;
 use wangge_store::page::{MAX_LIMIT, PageRequest};
 use wangge_store::work_orders::{Actor, WorkOrderRecord};
 
+use super::attachments::PhotoPanel;
 use super::work_orders::{span, state_name, when};
 use super::{FormErrors, Page, Shell, page_error, render};
 use crate::AppState;
@@ -110,6 +112,7 @@ struct DetailPage {
     can_ask: bool,
     colleagues: Vec<(i64, String)>,
     teams: Vec<(String, String)>,
+    photo_panel: PhotoPanel,
     errors: FormErrors,
 }
 
@@ -160,6 +163,19 @@ async fn view(
     };
     let (w, category, area, events, assists) = match built.await {
         Ok(v) => v,
+        Err(e) => return page_error(page.shell, e),
+    };
+    let mut parents = vec![AttachmentParent::WorkOrder(id)];
+    parents.extend(
+        events
+            .iter()
+            .map(|e| AttachmentParent::WorkOrderEvent(e.id)),
+    );
+    let can_write = caller.role.can(Permission::RegistryWrite);
+    let upload =
+        (can_write && s.attachments.is_some()).then(|| format!("/work-orders/{id}/attachments"));
+    let photo_panel = match PhotoPanel::load(s, &scope, &parents, upload).await {
+        Ok(p) => p,
         Err(e) => return page_error(page.shell, e),
     };
     let colleagues = match s.registry.colleagues(&scope, id, caller.user_id).await {
@@ -241,7 +257,6 @@ async fn view(
             }
         })
         .collect();
-    let can_write = caller.role.can(Permission::RegistryWrite);
     let actions = if can_write {
         o.offered_actions(now)
             .into_iter()
@@ -296,6 +311,7 @@ async fn view(
             })
             .collect(),
         teams,
+        photo_panel,
         errors,
         w,
         shell: page.shell,
