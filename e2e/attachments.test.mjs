@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, startBrowser, signIn, shots } from './harness.mjs';
+import { startServer, startBrowser, gridWorkerAtHousehold, shots } from './harness.mjs';
 
 // A 64 × 48 JPEG whose Exif, XMP and comment hold this location (made by wangge-media's
 // test fixtures).
@@ -23,11 +23,8 @@ after(async () => {
 });
 
 test('a visit recorded with a photo shows its thumbnail, and the photo has no location', async () => {
-  const { base, accounts } = server;
-  const page = await browser.newPage({ locale: 'zh-CN', viewport: { width: 360, height: 780 } });
-  await signIn(page, base, 'demo-grid', accounts['demo-grid'].password);
-  await page.locator('section.card ul.list a').first().click();
-  await page.locator('.bgrid td a[href^="/households/"]').first().click();
+  const { base } = server;
+  const page = await gridWorkerAtHousehold(browser, server);
   const household = page.url();
 
   await page.getByText('记录走访').click();

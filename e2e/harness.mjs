@@ -66,6 +66,17 @@ export async function signIn(page, base, username, password) {
   await page.waitForURL(`${base}/`);
 }
 
+/// A phone-sized page with the demo grid worker signed in, on the first household of their first
+/// grid (the start of every home-visit path).
+export async function gridWorkerAtHousehold(browser, server) {
+  const { base, accounts } = server;
+  const page = await browser.newPage({ locale: 'zh-CN', viewport: { width: 360, height: 780 } });
+  await signIn(page, base, 'demo-grid', accounts['demo-grid'].password);
+  await page.locator('section.card ul.list a').first().click();
+  await page.locator('.bgrid td a[href^="/households/"]').first().click();
+  return page;
+}
+
 /// A valid GB 11643 ID number from its first 17 digits.
 export function idNumber(first17) {
   const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, startBrowser, signIn, shots } from './harness.mjs';
+import { startServer, startBrowser, gridWorkerAtHousehold, shots } from './harness.mjs';
 
 let server;
 let browser;
@@ -17,11 +17,7 @@ after(async () => {
 });
 
 test('a grid worker records a visit that adds a tag', async () => {
-  const { base, accounts } = server;
-  const page = await browser.newPage({ locale: 'zh-CN', viewport: { width: 360, height: 780 } });
-  await signIn(page, base, 'demo-grid', accounts['demo-grid'].password);
-  await page.locator('section.card ul.list a').first().click();
-  await page.locator('.bgrid td a[href^="/households/"]').first().click();
+  const page = await gridWorkerAtHousehold(browser, server);
   const household = page.url();
 
   await page.getByText('记录走访').click();
