@@ -32,6 +32,8 @@ pub enum Permission {
     /// Places, households, persons and tags on them, masked.
     RegistryRead,
     RegistryWrite,
+    /// Plan, launch, reassign and close campaigns; export their item lists.
+    CampaignsManage,
     AreasWrite,
     TagCatalogueWrite,
     /// Unmasked ID and phone numbers, with a stated reason, audited.
@@ -42,10 +44,11 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Self::AreasRead,
         Self::RegistryRead,
         Self::RegistryWrite,
+        Self::CampaignsManage,
         Self::AreasWrite,
         Self::TagCatalogueWrite,
         Self::RevealPersonal,
@@ -59,6 +62,7 @@ impl Permission {
             Self::AreasRead => "areas.read",
             Self::RegistryRead => "registry.read",
             Self::RegistryWrite => "registry.write",
+            Self::CampaignsManage => "campaigns.manage",
             Self::AreasWrite => "areas.write",
             Self::TagCatalogueWrite => "tags.write",
             Self::RevealPersonal => "personal.reveal",
@@ -129,20 +133,25 @@ impl Role {
         use Permission::*;
         match self {
             Self::GridWorker => matches!(p, AreasRead | RegistryRead | RegistryWrite),
-            Self::CommunityStaff => {
-                matches!(p, AreasRead | RegistryRead | RegistryWrite | RevealPersonal)
-            }
-            Self::SubdistrictManager => {
-                matches!(
-                    p,
-                    AreasRead | RegistryRead | RegistryWrite | RevealPersonal | AreasWrite
-                )
-            }
+            Self::CommunityStaff => matches!(
+                p,
+                AreasRead | RegistryRead | RegistryWrite | CampaignsManage | RevealPersonal
+            ),
+            Self::SubdistrictManager => matches!(
+                p,
+                AreasRead
+                    | RegistryRead
+                    | RegistryWrite
+                    | CampaignsManage
+                    | RevealPersonal
+                    | AreasWrite
+            ),
             Self::DistrictManager => matches!(
                 p,
                 AreasRead
                     | RegistryRead
                     | RegistryWrite
+                    | CampaignsManage
                     | RevealPersonal
                     | AreasWrite
                     | TagCatalogueWrite
@@ -204,6 +213,19 @@ impl SensitivitySet {
 
     pub fn is_all(&self) -> bool {
         *self == Self::all()
+    }
+
+    /// The set as a bitmask, for storing with a row (campaigns keep their rule's classes).
+    pub fn bits(&self) -> u8 {
+        self.0
+    }
+
+    pub fn from_bits(bits: u8) -> Self {
+        Self(bits & Self::all().0)
+    }
+
+    pub fn union(self, other: SensitivitySet) -> Self {
+        Self(self.0 | other.0)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Sensitivity> + '_ {

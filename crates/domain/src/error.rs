@@ -229,6 +229,7 @@ pub enum DomainError {
     /// An SLA outside 1 minute – 366 days (or with a fraction of a second).
     SlaDuration,
     WorkOrder(TransitionError),
+    Campaign(crate::campaign::CampaignInput),
 }
 
 impl From<TransitionError> for DomainError {
@@ -273,6 +274,7 @@ impl DomainError {
             Self::Satisfaction(_) => "satisfaction.invalid",
             Self::SlaDuration => "work_order.sla",
             Self::WorkOrder(e) => e.code(),
+            Self::Campaign(e) => e.code(),
         }
     }
 
@@ -356,6 +358,7 @@ impl DomainError {
             }
             Self::SlaDuration => "办理时限应在 1 分钟到 366 天之间（整秒）".to_owned(),
             Self::WorkOrder(e) => e.message_zh(),
+            Self::Campaign(e) => e.message_zh(),
         }
     }
 
@@ -466,6 +469,7 @@ impl DomainError {
                 "SLA must be between 1 minute and 366 days, in whole seconds".to_owned()
             }
             Self::WorkOrder(e) => e.message_en(),
+            Self::Campaign(e) => e.message_en(),
         }
     }
 }

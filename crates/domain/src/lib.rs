@@ -6,6 +6,7 @@
 pub mod access;
 pub mod area;
 pub mod assist;
+pub mod campaign;
 pub mod error;
 pub mod id_number;
 pub mod name;
@@ -24,6 +25,10 @@ pub mod work_order;
 pub use access::{NewPassword, Permission, Role, SensitivitySet, Username};
 pub use area::{AreaCode, AreaLevel, AreaPath};
 pub use assist::{AssistError, AssistState, AssistStep, Party};
+pub use campaign::{
+    CampaignError, CampaignForm, CampaignKind, CampaignState, ContactMode, ItemOutcome, ItemStatus,
+    TargetRule,
+};
 pub use error::{DomainError, TransitionError};
 pub use id_number::IdNumber;
 pub use name::{PersonName, normalize_query};

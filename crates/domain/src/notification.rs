@@ -11,6 +11,8 @@
 //! - **resolved**: the staff member who reported the order (residents have no accounts; telling
 //!   them is for the SMS/WeChat adapters to come).
 //! - **assist requested**: the colleagues named in the request, when the order is in their scope.
+//! - **campaign request**: the staff member named for a resident's pre-registration (the
+//!   campaign's desk, else the door's assignee), when the door is in their scope.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,14 +28,18 @@ pub enum NotificationEvent {
     WorkOrderEscalated,
     WorkOrderResolved,
     AssistRequested,
+    /// A resident pre-registered on a campaign's public page (W2); told to the staff member
+    /// named for it.
+    CampaignRequest,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 4] = [
+    pub const ALL: [NotificationEvent; 5] = [
         Self::WorkOrderAssigned,
         Self::WorkOrderEscalated,
         Self::WorkOrderResolved,
         Self::AssistRequested,
+        Self::CampaignRequest,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -42,6 +48,7 @@ impl NotificationEvent {
             Self::WorkOrderEscalated => "work_order_escalated",
             Self::WorkOrderResolved => "work_order_resolved",
             Self::AssistRequested => "assist_requested",
+            Self::CampaignRequest => "campaign_request",
         }
     }
 
@@ -55,6 +62,7 @@ impl NotificationEvent {
             Self::WorkOrderEscalated => "工单已升级督办",
             Self::WorkOrderResolved => "工单已办结",
             Self::AssistRequested => "请求协助",
+            Self::CampaignRequest => "居民预登记",
         }
     }
 
@@ -64,6 +72,7 @@ impl NotificationEvent {
             Self::WorkOrderEscalated => "Work order escalated",
             Self::WorkOrderResolved => "Work order resolved",
             Self::AssistRequested => "Assist requested",
+            Self::CampaignRequest => "Resident pre-registration",
         }
     }
 

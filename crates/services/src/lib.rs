@@ -5,6 +5,7 @@
 pub mod areas_import;
 pub mod attachments;
 pub mod audit_writer;
+pub mod campaigns;
 pub mod clock;
 pub mod demo;
 mod error;

@@ -270,7 +270,7 @@ async fn migrations_are_recorded_and_idempotent() {
             wangge_store::migrate::current_version(t.store.db())
                 .await
                 .unwrap(),
-            8,
+            9,
             "{}",
             t.name
         );

@@ -23,6 +23,10 @@ const HASH_LEN: usize = 16;
 pub enum Field {
     IdNumber,
     Phone,
+    /// The phone a resident leaves on a campaign's public page.
+    RequestPhone,
+    /// A client address, kept only as a lookup hash for abuse limits.
+    ClientAddress,
 }
 
 impl Field {
@@ -30,6 +34,8 @@ impl Field {
         match self {
             Field::IdNumber => b"persons.id_number",
             Field::Phone => b"persons.phone",
+            Field::RequestPhone => b"campaign_requests.contact_phone",
+            Field::ClientAddress => b"client_address",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod assists;
 pub mod attachments;
 pub mod audit;
 pub mod bulk;
+pub mod campaigns;
 pub mod households;
 pub mod identity;
 pub mod jobs;

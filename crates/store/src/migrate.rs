@@ -32,6 +32,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_assists"),
     migration!(7, "0007_jobs_notifications"),
     migration!(8, "0008_attachments"),
+    migration!(9, "0009_campaigns"),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -42,11 +42,13 @@ pub struct Notification {
     pub event: NotificationEvent,
     pub channel: Channel,
     pub recipient_id: i64,
-    pub work_order_id: i64,
+    pub work_order_id: Option<i64>,
     pub assist_request_id: Option<i64>,
     /// The escalation level reached (escalations).
     pub level: Option<u8>,
-    /// The work order's title.
+    pub campaign_id: Option<i64>,
+    pub campaign_request_id: Option<i64>,
+    /// The work order's or campaign's title.
     pub title: String,
     pub area_path: AreaPath,
     pub state: DeliveryState,
@@ -60,7 +62,7 @@ pub struct Notification {
 
 const COLS: &str = "id, idempotency_key, event, channel, recipient_id, work_order_id, \
      assist_request_id, level, title, area_path, state, attempts, next_attempt_at, last_error, \
-     created_at, delivered_at, read_at";
+     created_at, delivered_at, read_at, campaign_id, campaign_request_id";
 
 fn notification_from_row(r: &dyn DbRow) -> Result<Notification, StoreError> {
     let event = r.text(2)?;
@@ -73,7 +75,7 @@ fn notification_from_row(r: &dyn DbRow) -> Result<Notification, StoreError> {
         channel: Channel::parse(&channel)
             .ok_or_else(|| StoreError::Decode(format!("notification channel {channel}")))?,
         recipient_id: r.int(4)?,
-        work_order_id: r.int(5)?,
+        work_order_id: r.opt_int(5)?,
         assist_request_id: r.opt_int(6)?,
         level: r
             .opt_int(7)?
@@ -89,6 +91,8 @@ fn notification_from_row(r: &dyn DbRow) -> Result<Notification, StoreError> {
         created_at: r.timestamp(14)?,
         delivered_at: r.opt_timestamp(15)?,
         read_at: r.opt_timestamp(16)?,
+        campaign_id: r.opt_int(17)?,
+        campaign_request_id: r.opt_int(18)?,
     })
 }
 
@@ -100,11 +104,13 @@ pub enum Recipients {
     Users(Vec<i64>),
 }
 
-/// One event about a work order, as the outbox records it.
+/// One event about a work order or a campaign, as the outbox records it.
 pub struct OutboxEvent<'a> {
     pub event: NotificationEvent,
-    pub work_order_id: i64,
+    pub work_order_id: Option<i64>,
     pub assist_request_id: Option<i64>,
+    pub campaign_id: Option<i64>,
+    pub campaign_request_id: Option<i64>,
     pub level: Option<u8>,
     pub title: &'a str,
     pub area_path: &'a AreaPath,
@@ -147,8 +153,10 @@ pub(crate) async fn enqueue_for_transition(
     };
     let ev = OutboxEvent {
         event,
-        work_order_id: record.id,
+        work_order_id: Some(record.id),
         assist_request_id: None,
+        campaign_id: None,
+        campaign_request_id: None,
         level: (event == NotificationEvent::WorkOrderEscalated).then_some(order.escalation_level),
         title: &record.title,
         area_path: &record.area_path,
@@ -209,9 +217,9 @@ pub(crate) async fn enqueue(
             added += tx
                 .execute(
                     "INSERT INTO notifications (idempotency_key, event, channel, recipient_id, \
-                     work_order_id, assist_request_id, level, title, area_path, state, attempts, \
-                     next_attempt_at, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) \
+                     work_order_id, assist_request_id, level, campaign_id, campaign_request_id, \
+                     title, area_path, state, attempts, next_attempt_at, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) \
                      ON CONFLICT (idempotency_key) DO NOTHING",
                     &params![
                         key,
@@ -221,6 +229,8 @@ pub(crate) async fn enqueue(
                         ev.work_order_id,
                         ev.assist_request_id,
                         ev.level.map(i64::from),
+                        ev.campaign_id,
+                        ev.campaign_request_id,
                         ev.title,
                         ev.area_path.as_str(),
                         ev.at,
@@ -297,8 +307,10 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let ev = OutboxEvent {
             event: NotificationEvent::AssistRequested,
-            work_order_id,
+            work_order_id: Some(work_order_id),
             assist_request_id: Some(assist_request_id),
+            campaign_id: None,
+            campaign_request_id: None,
             level: None,
             title: &title,
             area_path: &path,

@@ -1,7 +1,7 @@
 //! The one place where a caller's scope becomes SQL. Every scoped query in the store builds its
 //! area filter here; nothing else writes an area condition.
 
-use wangge_domain::{AreaPath, Scope};
+use wangge_domain::{AreaPath, Scope, SensitivitySet};
 
 use crate::db::Value;
 
@@ -65,6 +65,17 @@ pub(crate) fn visible_tags(column: &str, scope: &Scope, params: &mut Vec<Value>)
     let marks = vec!["?"; names.len()].join(", ");
     params.extend(names);
     format!("{column} IN ({marks})")
+}
+
+/// `column` (a bitmask of tag classes, as `SensitivitySet::bits`) holds only classes the scope
+/// may see: a row built on classes the caller cannot see is invisible to them.
+pub(crate) fn visible_class_mask(column: &str, scope: &Scope, params: &mut Vec<Value>) -> String {
+    let hidden = SensitivitySet::all().bits() & !scope.tag_classes().bits();
+    if hidden == 0 {
+        return "1 = 1".to_owned();
+    }
+    params.push(Value::Int(i64::from(hidden)));
+    format!("({column} & ?) = 0")
 }
 
 /// `column` (an area path) is `path` or one of its ancestors: the areas whose subtree holds

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 use wangge_domain::{AreaPath, Scope, VisitOutcome};
 
-use crate::db::{DbRow, Value};
+use crate::db::{DbRow, Tx, Value};
 use crate::error::decode;
 use crate::households::Household;
 use crate::page::{Cursor, Page, PageRequest};
@@ -33,6 +33,8 @@ pub struct Visit {
     /// Structured observations as JSON: `{"health": …, "living": …, "needs": …}`.
     pub observations: Option<String>,
     pub area_path: AreaPath,
+    /// The campaign door this visit recorded, when it was one.
+    pub campaign_item_id: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,7 +60,7 @@ pub struct VisitFilter {
 }
 
 const COLUMNS: &str = "v.id, v.household_id, v.person_id, v.visitor_id, v.visitor, v.visited_at, \
-     v.outcome, v.purpose, v.notes, v.observations, v.area_path";
+     v.outcome, v.purpose, v.notes, v.observations, v.area_path, v.campaign_item_id";
 
 fn visit_from_row(r: &dyn DbRow) -> Result<Visit, StoreError> {
     Ok(Visit {
@@ -73,7 +75,56 @@ fn visit_from_row(r: &dyn DbRow) -> Result<Visit, StoreError> {
         notes: r.opt_text(8)?,
         observations: r.opt_text(9)?,
         area_path: decode(AreaPath::parse(&r.text(10)?))?,
+        campaign_item_id: r.opt_int(11)?,
     })
+}
+
+/// The visit row of an already scoped subject, and the household's "last reached" mark.
+pub(crate) struct VisitRow<'a> {
+    pub household_id: Option<i64>,
+    pub person_id: Option<i64>,
+    pub area_path: &'a str,
+    pub visitor_id: Option<i64>,
+    pub visitor: &'a str,
+    pub visited_at: OffsetDateTime,
+    pub outcome: VisitOutcome,
+    pub purpose: Option<&'a str>,
+    pub notes: Option<&'a str>,
+    pub observations: Option<&'a str>,
+    pub campaign_item_id: Option<i64>,
+}
+
+pub(crate) async fn insert_visit(tx: &mut Tx, v: &VisitRow<'_>) -> Result<i64, StoreError> {
+    let id = tx
+        .insert(
+            "INSERT INTO visits (household_id, person_id, visitor_id, visitor, visited_at, outcome, \
+             purpose, notes, observations, area_path, campaign_item_id, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &params![
+                v.household_id,
+                v.person_id,
+                v.visitor_id,
+                v.visitor,
+                v.visited_at,
+                v.outcome.as_str(),
+                v.purpose,
+                v.notes,
+                v.observations,
+                v.area_path,
+                v.campaign_item_id,
+                now()
+            ],
+        )
+        .await?;
+    if let (Some(h), true) = (v.household_id, v.outcome.reached()) {
+        tx.execute(
+            "UPDATE households SET last_visited_at = ? WHERE id = ? \
+             AND (last_visited_at IS NULL OR last_visited_at < ?)",
+            &params![v.visited_at, h, v.visited_at],
+        )
+        .await?;
+    }
+    Ok(id)
 }
 
 impl Store {
@@ -164,34 +215,23 @@ impl Store {
                 (household, Some(id), path)
             }
         };
-        let id = tx
-            .insert(
-                "INSERT INTO visits (household_id, person_id, visitor_id, visitor, visited_at, outcome, \
-                 purpose, notes, observations, area_path, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                &params![
-                    household_id,
-                    person_id,
-                    new.visitor_id,
-                    new.visitor.as_str(),
-                    new.visited_at,
-                    new.outcome.as_str(),
-                    new.purpose.clone(),
-                    new.notes.clone(),
-                    new.observations.clone(),
-                    area_path,
-                    now()
-                ],
-            )
-            .await?;
-        if let (Some(h), true) = (household_id, new.outcome.reached()) {
-            tx.execute(
-                "UPDATE households SET last_visited_at = ? WHERE id = ? \
-                 AND (last_visited_at IS NULL OR last_visited_at < ?)",
-                &params![new.visited_at, h, new.visited_at],
-            )
-            .await?;
-        }
+        let id = insert_visit(
+            &mut tx,
+            &VisitRow {
+                household_id,
+                person_id,
+                area_path: &area_path,
+                visitor_id: new.visitor_id,
+                visitor: &new.visitor,
+                visited_at: new.visited_at,
+                outcome: new.outcome,
+                purpose: new.purpose.as_deref(),
+                notes: new.notes.as_deref(),
+                observations: new.observations.as_deref(),
+                campaign_item_id: None,
+            },
+        )
+        .await?;
         for tag in &new.add_tags {
             insert_tag_assignment(&mut tx, scope, tag).await?;
         }

@@ -1,4 +1,4 @@
-use time::{Duration, OffsetDateTime};
+use time::{Date, Duration, OffsetDateTime};
 use wangge_domain::{Scope, TagCode, TagSubject, VisitOutcome};
 use wangge_store::StoreError;
 use wangge_store::tags::{Labelled, NewTagAssignment};
@@ -52,6 +52,53 @@ fn text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
 }
 
 impl Registry {
+    /// Tags seen at a door, checked against the visited subject: person tags need a person (the
+    /// visited one or a named member), household tags the household.
+    pub(crate) async fn visit_tags(
+        &self,
+        scope: &Scope,
+        visited: Visited,
+        tags: &[VisitTag],
+        on: Date,
+    ) -> Result<Vec<NewTagAssignment>> {
+        let mut add_tags = Vec::new();
+        for (i, t) in tags.iter().enumerate() {
+            let field = format!("add_tags[{i}].tag");
+            let tag = reference(&field, self.store.tag_by_code(scope, &t.tag).await)?;
+            let on_subject = match (t.person_id, visited) {
+                (Some(p), _) => Labelled::Person(p),
+                (None, Visited::Person(p)) => Labelled::Person(p),
+                (None, Visited::Household(h)) => Labelled::Household(h),
+            };
+            let fits = matches!(
+                (tag.subject, on_subject),
+                (TagSubject::Person, Labelled::Person(_))
+                    | (TagSubject::Household, Labelled::Household(_))
+            );
+            if !fits {
+                return Err(ServiceError::invalid(FieldError::new(
+                    &field,
+                    "tag.subject_mismatch",
+                    format!(
+                        "标签“{}”不能用于此对象（居民标签请指定 person_id）",
+                        tag.name_zh
+                    ),
+                    format!(
+                        "Tag “{}” does not fit here (name a person_id for person tags)",
+                        tag.name_en
+                    ),
+                )));
+            }
+            add_tags.push(NewTagAssignment {
+                tag_id: tag.id,
+                on: on_subject,
+                started_on: on,
+                note: None,
+            });
+        }
+        Ok(add_tags)
+    }
+
     pub async fn record_visit(
         &self,
         scope: &Scope,
@@ -82,41 +129,9 @@ impl Registry {
             }
             None => None,
         };
-        let mut add_tags = Vec::new();
-        for (i, t) in cmd.add_tags.iter().enumerate() {
-            let field = format!("add_tags[{i}].tag");
-            let tag = reference(&field, self.store.tag_by_code(scope, &t.tag).await)?;
-            let on = match (t.person_id, cmd.visited) {
-                (Some(p), _) => Labelled::Person(p),
-                (None, Visited::Person(p)) => Labelled::Person(p),
-                (None, Visited::Household(h)) => Labelled::Household(h),
-            };
-            let fits = matches!(
-                (tag.subject, on),
-                (TagSubject::Person, Labelled::Person(_))
-                    | (TagSubject::Household, Labelled::Household(_))
-            );
-            if !fits {
-                return Err(ServiceError::invalid(FieldError::new(
-                    &field,
-                    "tag.subject_mismatch",
-                    format!(
-                        "标签“{}”不能用于此对象（居民标签请指定 person_id）",
-                        tag.name_zh
-                    ),
-                    format!(
-                        "Tag “{}” does not fit here (name a person_id for person tags)",
-                        tag.name_en
-                    ),
-                )));
-            }
-            add_tags.push(NewTagAssignment {
-                tag_id: tag.id,
-                on,
-                started_on: visited_at.date(),
-                note: None,
-            });
-        }
+        let add_tags = self
+            .visit_tags(scope, cmd.visited, &cmd.add_tags, visited_at.date())
+            .await?;
         let new = NewVisit {
             visited: cmd.visited,
             visitor_id: visitor.0,

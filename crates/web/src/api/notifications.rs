@@ -25,15 +25,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationOut {
     pub id: i64,
-    /// work_order_assigned, work_order_escalated, work_order_resolved or assist_requested.
+    /// work_order_assigned, work_order_escalated, work_order_resolved, assist_requested or
+    /// campaign_request.
     pub event: String,
     pub event_name_zh: String,
     pub event_name_en: String,
-    pub work_order_id: i64,
+    pub work_order_id: Option<i64>,
     pub assist_request_id: Option<i64>,
     /// The escalation level reached (escalations).
     pub level: Option<u8>,
-    /// The work order's title.
+    /// The campaign and the resident's request (campaign_request).
+    pub campaign_id: Option<i64>,
+    pub campaign_request_id: Option<i64>,
+    /// The work order's or the campaign's title.
     pub title: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -51,6 +55,8 @@ impl From<Notification> for NotificationOut {
             work_order_id: n.work_order_id,
             assist_request_id: n.assist_request_id,
             level: n.level,
+            campaign_id: n.campaign_id,
+            campaign_request_id: n.campaign_request_id,
             title: n.title,
             created_at: n.created_at,
             read_at: n.read_at,

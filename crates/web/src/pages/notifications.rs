@@ -38,7 +38,8 @@ pub struct Item {
     pub id: i64,
     pub event: String,
     pub title: String,
-    pub work_order_id: i64,
+    /// The page the notification is about.
+    pub link: String,
     pub when: String,
     pub unread: bool,
 }
@@ -59,7 +60,11 @@ fn item(t: Texts, n: Notification) -> Item {
         id: n.id,
         event,
         title: n.title,
-        work_order_id: n.work_order_id,
+        link: match (n.work_order_id, n.campaign_id) {
+            (Some(w), _) => format!("/work-orders/{w}"),
+            (None, Some(c)) => format!("/campaigns/{c}/requests"),
+            (None, None) => "/".to_owned(),
+        },
         when: format!(
             "{} {:02}:{:02}",
             t.date(&local.date()),
