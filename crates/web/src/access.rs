@@ -159,6 +159,59 @@ pub const RULES: &[Rule] = &[
         "/api/v1/attachments/{id}/thumbnail",
         Needs(RegistryRead),
     ),
+    rule("GET", "/api/v1/campaigns", Needs(RegistryRead)),
+    rule("POST", "/api/v1/campaigns", Needs(CampaignsManage)),
+    rule("POST", "/api/v1/campaigns/preview", Needs(CampaignsManage)),
+    rule("GET", "/api/v1/campaigns/{id}", Needs(RegistryRead)),
+    rule("PUT", "/api/v1/campaigns/{id}", Needs(CampaignsManage)),
+    rule("POST", "/api/v1/campaigns/{id}/launch", Needs(CampaignsManage)),
+    rule("GET", "/api/v1/campaigns/{id}/newcomers", Needs(CampaignsManage)),
+    rule("POST", "/api/v1/campaigns/{id}/newcomers", Needs(CampaignsManage)),
+    rule("POST", "/api/v1/campaigns/{id}/link", Needs(CampaignsManage)),
+    rule("GET", "/api/v1/campaigns/{id}/coverage", Needs(RegistryRead)),
+    rule("GET", "/api/v1/campaigns/{id}/export", Needs(CampaignsManage)),
+    rule("POST", "/api/v1/campaigns/{id}/export", Needs(RevealPersonal)),
+    rule("GET", "/api/v1/campaigns/{id}/items", Needs(RegistryRead)),
+    rule(
+        "POST",
+        "/api/v1/campaigns/{id}/items/assign",
+        Needs(CampaignsManage),
+    ),
+    rule(
+        "POST",
+        "/api/v1/campaigns/{id}/items/slots",
+        Needs(CampaignsManage),
+    ),
+    rule("GET", "/api/v1/campaigns/{id}/requests", Needs(RegistryRead)),
+    rule("GET", "/api/v1/campaign-items/{id}", Needs(RegistryRead)),
+    rule(
+        "POST",
+        "/api/v1/campaign-items/{id}/outcome",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "POST",
+        "/api/v1/campaign-items/{id}/reopen",
+        Needs(CampaignsManage),
+    ),
+    rule(
+        "POST",
+        "/api/v1/campaign-requests/{id}/handle",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "POST",
+        "/api/v1/campaign-requests/{id}/contact",
+        Needs(RegistryWrite),
+    ),
+    rule("GET", "/api/v1/public/campaigns/{token}", Public),
+    rule(
+        "POST",
+        "/api/v1/public/campaigns/{token}/requests",
+        Public,
+    ),
+    // Last: the authorization matrix works the campaigns before closing them.
+    rule("POST", "/api/v1/campaigns/{id}/close", Needs(CampaignsManage)),
 ];
 
 /// The pages (HTML). Unauthenticated requests are sent to the sign-in page; forms carry the
@@ -224,6 +277,7 @@ pub const PAGE_RULES: &[Rule] = &[
 /// a body within the photo limit instead of the JSON/form one.
 pub const UPLOAD_ROUTES: &[&str] = &[
     "/api/v1/visits/{id}/attachments",
+    "/api/v1/campaign-items/{id}/outcome",
     "/api/v1/work-orders/{id}/attachments",
     "/households/{id}/visits",
     "/work-orders/{id}/attachments",

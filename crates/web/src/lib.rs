@@ -70,7 +70,7 @@ pub fn app_with_attachments(registry: Registry, attachments: Attachments) -> Rou
 fn build(registry: Registry, attachments: Option<Attachments>) -> Router {
     let upload_limit = max_photo_bytes(attachments.as_ref()) + api::attachments::MULTIPART_MARGIN;
     let page_limit = page_upload_limit(attachments.as_ref());
-    let (api, openapi) = api::router(upload_limit).split_for_parts();
+    let (api, openapi) = api::router(upload_limit, page_limit).split_for_parts();
     let state = AppState {
         identity: Identity::new(registry.store.clone()),
         registry,

@@ -165,7 +165,8 @@ async fn every_route_has_a_rule_and_every_rule_a_route() {
                 .replace("{id}", "1")
                 .replace("{member_id}", "1")
                 .replace("{name}", "app.css")
-                .replace("{code}", "en");
+                .replace("{code}", "en")
+                .replace("{token}", "x");
             let method = Method::from_bytes(rule.method.as_bytes()).unwrap();
             let r = client.send(method, &uri, None, Auth::None, &[]).await;
             assert!(
@@ -200,6 +201,11 @@ enum Kind {
     WorkOrder,
     Assist,
     Attachment,
+    Campaign,
+    CampaignItem,
+    CampaignRequest,
+    /// A campaign's public page: the link's token is the key, no sign-in.
+    PublicCampaign,
     /// Work-order categories: configuration, not area-scoped.
     Category,
     /// Work-order metrics: figures, not rows (scoping checked on its own below).
@@ -230,6 +236,10 @@ fn kind_of(path: &str) -> Kind {
         "work-orders" => Kind::WorkOrder,
         "assists" => Kind::Assist,
         "attachments" => Kind::Attachment,
+        "campaigns" => Kind::Campaign,
+        "campaign-items" => Kind::CampaignItem,
+        "campaign-requests" => Kind::CampaignRequest,
+        "public" => Kind::PublicCampaign,
         "work-order-categories" => Kind::Category,
         "notifications" => Kind::Notification,
         "session" => Kind::Session,
@@ -242,7 +252,7 @@ fn kind_of(path: &str) -> Kind {
 }
 
 /// The ids a request targets.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Objs {
     area: i64,
     community: i64,
@@ -260,6 +270,12 @@ struct Objs {
     category: i64,
     /// A notification: the role's own (in), another user's (out).
     notification: i64,
+    campaign: i64,
+    campaign_item: i64,
+    campaign_request: i64,
+    campaign_token: String,
+    /// The grid worker (of grid A), whom doors can be given to.
+    grid_worker: i64,
 }
 
 /// The objects a request targets for a role, or `None` when the role has no such object
@@ -286,6 +302,11 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
                     attachment: MISSING,
                     category: w.category,
                     notification: MISSING,
+                    campaign: MISSING,
+                    campaign_item: MISSING,
+                    campaign_request: MISSING,
+                    campaign_token: "missing".into(),
+                    grid_worker: w.user(Role::GridWorker).user_id,
                 },
                 w.a.community_code.clone(),
             ));
@@ -313,6 +334,11 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
                 Target::In => w.notifications[&role],
                 _ => w.someone_elses_notification(role),
             },
+            campaign: g.campaign,
+            campaign_item: g.campaign_item,
+            campaign_request: g.campaign_request,
+            campaign_token: g.campaign_token.clone(),
+            grid_worker: w.user(Role::GridWorker).user_id,
         },
         g.community_code.clone(),
     ))
@@ -336,6 +362,10 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
         Kind::Notification => o.notification,
         Kind::Assist => o.assist,
         Kind::Attachment => o.attachment,
+        Kind::Campaign => o.campaign,
+        Kind::CampaignItem => o.campaign_item,
+        Kind::CampaignRequest => o.campaign_request,
+        Kind::PublicCampaign => 0,
         Kind::Category | Kind::Metrics | Kind::Session | Kind::Audit | Kind::Probe => {
             assert!(
                 is_collection(rule.path),
@@ -348,7 +378,8 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
     let mut uri = rule
         .path
         .replace("{id}", &id.to_string())
-        .replace("{member_id}", &o.member.to_string());
+        .replace("{member_id}", &o.member.to_string())
+        .replace("{token}", &o.campaign_token);
     assert!(
         !uri.contains('{'),
         "the matrix cannot fill {}: add the parameter",
@@ -356,7 +387,7 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
     );
     if rule.method == "GET"
         && is_collection(rule.path)
-        && !matches!(kind, Kind::Session | Kind::Probe)
+        && !matches!(kind, Kind::Session | Kind::Probe | Kind::PublicCampaign)
     {
         uri.push_str("?limit=500");
     }
@@ -423,9 +454,50 @@ fn body_for(rule: &Rule, o: &Objs, community_code: &str, n: u32) -> Option<Value
         ("POST", "/api/v1/visits/{id}/attachments" | "/api/v1/work-orders/{id}/attachments") => {
             world::photo_upload()
         }
+        // A campaign in the target's community; a missing target names an area nobody has.
+        ("POST", "/api/v1/campaigns" | "/api/v1/campaigns/preview") => {
+            json!({"name": "矩阵行动", "kind": "sweep", "area": campaign_area(o, community_code),
+                   "starts_on": "2026-11-20", "ends_on": "2026-11-30"})
+        }
+        // The campaigns are launched: replacing the plan is refused (409) once found.
+        ("PUT", "/api/v1/campaigns/{id}") => {
+            json!({"name": "矩阵行动", "kind": "sweep", "area": campaign_area(o, community_code),
+                   "starts_on": "2026-11-20", "ends_on": "2026-11-30"})
+        }
+        ("POST", "/api/v1/campaigns/{id}/link") => json!({"open": true}),
+        ("POST", "/api/v1/campaigns/{id}/export") => json!({"reason": "授权矩阵测试"}),
+        ("POST", "/api/v1/campaigns/{id}/items/assign") => {
+            json!({"item_ids": [o.campaign_item], "assignee_id": o.grid_worker})
+        }
+        ("POST", "/api/v1/campaigns/{id}/items/slots") => json!({
+            "item_ids": [o.campaign_item], "starts_on": "2026-11-21", "ends_on": "2026-11-23"
+        }),
+        // Not home keeps the door open, so every role can record it again.
+        ("POST", "/api/v1/campaign-items/{id}/outcome") => json!({"outcome": "not_home"}),
+        ("POST", "/api/v1/campaign-requests/{id}/handle") => json!({}),
+        ("POST", "/api/v1/public/campaigns/{token}/requests") => json!({
+            "kind": "act_for_me", "name": "住户", "phone": "13700009999", "dwelling": "601"
+        }),
+        (
+            "POST",
+            "/api/v1/campaigns/{id}/launch"
+            | "/api/v1/campaigns/{id}/close"
+            | "/api/v1/campaigns/{id}/newcomers"
+            | "/api/v1/campaign-items/{id}/reopen"
+            | "/api/v1/campaign-requests/{id}/contact",
+        ) => return None,
         (m, p) => panic!("the matrix has no request body for {m} {p}: add one"),
     };
     Some(b)
+}
+
+/// The campaign area a body names: the target's community, or an area nobody has.
+fn campaign_area(o: &Objs, community_code: &str) -> String {
+    if o.community == MISSING {
+        "140999999999".to_owned()
+    } else {
+        community_code.to_owned()
+    }
 }
 
 /// Whether the route's answer depends on the caller's scope, and how.
@@ -445,7 +517,12 @@ fn scoping(rule: &Rule) -> Scoping {
     let kind = kind_of(rule.path);
     if matches!(
         kind,
-        Kind::Category | Kind::Metrics | Kind::Session | Kind::Audit | Kind::Probe
+        Kind::Category
+            | Kind::Metrics
+            | Kind::Session
+            | Kind::Audit
+            | Kind::Probe
+            | Kind::PublicCampaign
     ) {
         return Scoping::None;
     }
@@ -476,6 +553,7 @@ fn list_marker(w: &World, rule: &Rule, role: Role, target: Target) -> Vec<i64> {
         Kind::Person => vec![g.person],
         Kind::Assignment => vec![g.care_assignment],
         Kind::WorkOrder => vec![g.work_order],
+        Kind::Campaign => vec![g.campaign],
         Kind::Notification => match target {
             Target::In => vec![w.notifications[&role]],
             _ => vec![w.someone_elses_notification(role)],
@@ -546,6 +624,9 @@ async fn authorization_matrix() {
                     let expected = if rule.path == "/api/v1/session" {
                         // Signing in is public; wrong credentials are its own 401.
                         anon.status == 401 && anon.code() == "auth.invalid_credentials"
+                    } else if rule.method == "POST" {
+                        // A resident's pre-registration is accepted, not created.
+                        anon.status == 202
                     } else {
                         anon.status == 200
                     };
@@ -605,7 +686,14 @@ async fn authorization_matrix() {
                         .send(method.clone(), &uri, body.as_ref(), auth, &[])
                         .await;
                     fail_opt(&mut fail, headers_ok(&r));
-                    if rule.path != "/api/v1/persons/{id}/reveal" {
+                    // Routes whose point is a full number for the allowed.
+                    let reveals = matches!(
+                        rule.path,
+                        "/api/v1/persons/{id}/reveal"
+                            | "/api/v1/campaigns/{id}/export"
+                            | "/api/v1/campaign-requests/{id}/contact"
+                    );
+                    if !reveals {
                         let l = leaked(&w, &r.text);
                         if !l.is_empty() || has_unmasked_id(&r.text) {
                             fail(format!(

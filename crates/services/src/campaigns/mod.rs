@@ -22,7 +22,11 @@ use wangge_domain::{
     TagSubject, TargetRule,
 };
 use wangge_store::StoreError;
-use wangge_store::campaigns::{Campaign, CampaignPatch, NewCampaign, Plan, Preview, ResolvedRule};
+use wangge_store::areas::{Area, AreaFilter};
+use wangge_store::campaigns::{
+    Campaign, CampaignPatch, Coverage, CoverageArea, NewCampaign, Plan, Preview, ResolvedRule,
+};
+use wangge_store::page::PageRequest;
 
 use crate::error::reference;
 use crate::{FieldError, Registry, Result, ServiceError};
@@ -391,16 +395,67 @@ impl Registry {
             .map_err(|e| campaign_conflict(&e))
     }
 
-    /// Opens the residents' pre-registration link (a new token each time) or closes it.
+    /// Opens the residents' pre-registration link or closes it. Opening an open link keeps it
+    /// (the QR code is already on the stairwell notices); reopening a closed one makes a new one.
     pub async fn set_campaign_link(&self, scope: &Scope, id: i64, open: bool) -> Result<Campaign> {
         let c = self.store.campaign(scope, id).await?;
         if open {
             c.state.may_work().map_err(|e| campaign_conflict(&e))?;
+            if c.public_token.is_some() && self.store.manages_campaign(scope, id).await? {
+                return Ok(c);
+            }
         }
         let token = open.then(new_public_token);
         Ok(self
             .store
             .set_campaign_public_token(scope, id, token.as_deref())
             .await?)
+    }
+}
+
+impl Registry {
+    /// Coverage of the doors the caller sees, broken down by the children of `root` (or, without
+    /// one, by the caller's own areas).
+    pub async fn campaign_coverage(
+        &self,
+        scope: &Scope,
+        c: &Campaign,
+        root: Option<&AreaPath>,
+    ) -> Result<Coverage> {
+        let grids = self
+            .store
+            .campaign_counts(scope, c.id, self.clock.today())
+            .await?;
+        let areas: Vec<Area> = match root {
+            Some(path) => {
+                let filter = AreaFilter {
+                    parent_id: Some(path.last_id()),
+                    ..Default::default()
+                };
+                let page = PageRequest {
+                    after: None,
+                    limit: wangge_store::page::MAX_LIMIT,
+                };
+                self.store.areas(scope, &filter, &page).await?.items
+            }
+            None => {
+                let mut own = Vec::new();
+                for r in scope.roots() {
+                    own.push(self.store.area(scope, r.last_id()).await?);
+                }
+                own
+            }
+        };
+        let areas: Vec<CoverageArea> = areas
+            .into_iter()
+            .filter(|a| scope.contains(&a.path))
+            .map(|a| CoverageArea {
+                id: a.id,
+                code: a.code.as_str().to_owned(),
+                name: a.name,
+                path: a.path,
+            })
+            .collect();
+        Ok(Coverage::from_grids(&grids, &areas))
     }
 }

@@ -67,10 +67,20 @@ impl StatusCounts {
     }
 }
 
+/// An area coverage is broken down by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageArea {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub path: AreaPath,
+}
+
 /// One area's line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoverageRow {
     pub area_id: i64,
+    pub area_code: String,
     pub area_name: String,
     pub area_path: AreaPath,
     pub counts: StatusCounts,
@@ -88,7 +98,7 @@ impl Coverage {
     /// Adds up per-grid counts into the given areas (each a subtree).
     pub fn from_grids(
         grids: &[(AreaPath, StatusCounts)],
-        areas: &[(i64, String, AreaPath)],
+        areas: &[CoverageArea],
     ) -> Self {
         let mut total = StatusCounts::default();
         for (_, c) in grids {
@@ -96,15 +106,16 @@ impl Coverage {
         }
         let by_area = areas
             .iter()
-            .map(|(id, name, path)| {
+            .map(|a| {
                 let mut counts = StatusCounts::default();
-                for (_, c) in grids.iter().filter(|(g, _)| g.is_within(path)) {
+                for (_, c) in grids.iter().filter(|(g, _)| g.is_within(&a.path)) {
                     counts.add(c);
                 }
                 CoverageRow {
-                    area_id: *id,
-                    area_name: name.clone(),
-                    area_path: path.clone(),
+                    area_id: a.id,
+                    area_code: a.code.clone(),
+                    area_name: a.name.clone(),
+                    area_path: a.path.clone(),
                     counts,
                 }
             })

@@ -11,7 +11,7 @@ mod items;
 mod requests;
 mod targets;
 
-pub use coverage::{Coverage, CoverageRow, StatusCounts};
+pub use coverage::{Coverage, CoverageArea, CoverageRow, StatusCounts};
 pub use items::{
     Attempt, CampaignItem, ExportItem, ItemFilter, ItemOrder, ItemSelection, ItemsChanged,
     RecordOutcome, WriteBack,

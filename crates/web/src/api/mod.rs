@@ -5,11 +5,14 @@ pub mod areas;
 pub mod assists;
 pub mod attachments;
 pub mod audit;
+pub mod campaign_items;
+pub mod campaigns;
 pub mod health;
 pub mod households;
 pub mod notifications;
 pub mod persons;
 pub mod places;
+pub mod public;
 pub mod session;
 pub mod tags;
 pub mod visits;
@@ -38,8 +41,9 @@ use crate::error::ApiError;
 )]
 struct ApiDoc;
 
-/// `upload_body_limit` is the body limit of the photo upload routes.
-pub fn router(upload_body_limit: usize) -> OpenApiRouter<AppState> {
+/// `upload_body_limit` is the body limit of the photo upload routes; `upload_page_limit` that of
+/// requests carrying several photos.
+pub fn router(upload_body_limit: usize, upload_page_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(
         "/api/v1",
         OpenApiRouter::new()
@@ -55,7 +59,10 @@ pub fn router(upload_body_limit: usize) -> OpenApiRouter<AppState> {
             .merge(work_order_metrics::router())
             .merge(notifications::router())
             .merge(assists::router())
-            .merge(attachments::router(upload_body_limit)),
+            .merge(attachments::router(upload_body_limit))
+            .merge(campaigns::router())
+            .merge(campaign_items::router(upload_page_limit))
+            .merge(public::router()),
     )
 }
 

@@ -309,6 +309,12 @@ pub struct GridData {
     pub attachment: i64,
     pub uf_assignment: i64,
     pub health_assignment: i64,
+    /// An active sweep over the grid's community, its door for the household, a resident's
+    /// pre-registration on that door, and the campaign's public link token.
+    pub campaign: i64,
+    pub campaign_item: i64,
+    pub campaign_request: i64,
+    pub campaign_token: String,
 }
 
 pub struct UserCreds {
@@ -497,7 +503,52 @@ async fn grid(r: &Registry, name: &'static str, city: i64, district6: &str, seq:
         work_order: work_order(r, household).await,
         assist: 0,
         attachment: 0,
+        campaign: 0,
+        campaign_item: 0,
+        campaign_request: 0,
+        campaign_token: String::new(),
     }
+}
+
+/// An active sweep over the grid's community (its one household is the one door), its public
+/// link open, and a resident's pre-registration for that door.
+async fn campaign(r: &Registry, g: &mut GridData, seq: u16) {
+    use wangge_services::campaigns::{PlanCampaign, PublicRequest};
+    let all = Scope::everything();
+    let plan = PlanCampaign {
+        name: "节能窗改造入户".into(),
+        kind: wangge_domain::CampaignKind::Sweep,
+        purpose: None,
+        area: AreaCode::parse(&g.community_code).unwrap(),
+        starts_on: date!(2026 - 11 - 20),
+        ends_on: date!(2026 - 12 - 20),
+        rule: Default::default(),
+        form: Vec::new(),
+        desk_user_id: None,
+    };
+    let c = r
+        .create_campaign(&all, (None, "matrix"), plan)
+        .await
+        .expect("campaign");
+    r.launch_campaign(&all, c.id).await.expect("launch");
+    let c = r.set_campaign_link(&all, c.id, true).await.expect("link");
+    let token = c.public_token.expect("token");
+    let request = PublicRequest {
+        kind: "act_for_me".into(),
+        name: "住户".into(),
+        phone: format!("1370000{seq:04}"),
+        dwelling: "601".into(),
+        ..Default::default()
+    };
+    let receipt = r
+        .submit_public_request(&token, "192.0.2.1", request, Default::default())
+        .await
+        .expect("request")
+        .expect("within limits");
+    g.campaign = c.id;
+    g.campaign_item = receipt.item_id.expect("the door matched");
+    g.campaign_request = receipt.request_id;
+    g.campaign_token = token;
 }
 
 /// An assist request on grid A's work order naming every user (all of them cover grid A),
@@ -687,6 +738,11 @@ impl World {
             );
         }
         let notifications = notify_everyone(&store, &a, &users).await;
+        // After the delivery above: the requests' notifications to the doors' grid worker stay
+        // undelivered, so each inbox holds exactly its one assist notification.
+        for (g, seq) in [(&mut a, 11), (&mut b, 21), (&mut z, 31)] {
+            campaign(&registry, g, seq).await;
+        }
         for g in [&mut a, &mut b, &mut z] {
             let (by, to) = (&users[&Role::CommunityStaff], &users[&Role::GridWorker]);
             g.assist = assist(&store, g.work_order, by, to).await;
