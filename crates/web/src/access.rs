@@ -164,13 +164,41 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/api/v1/campaigns/preview", Needs(CampaignsManage)),
     rule("GET", "/api/v1/campaigns/{id}", Needs(RegistryRead)),
     rule("PUT", "/api/v1/campaigns/{id}", Needs(CampaignsManage)),
-    rule("POST", "/api/v1/campaigns/{id}/launch", Needs(CampaignsManage)),
-    rule("GET", "/api/v1/campaigns/{id}/newcomers", Needs(CampaignsManage)),
-    rule("POST", "/api/v1/campaigns/{id}/newcomers", Needs(CampaignsManage)),
-    rule("POST", "/api/v1/campaigns/{id}/link", Needs(CampaignsManage)),
-    rule("GET", "/api/v1/campaigns/{id}/coverage", Needs(RegistryRead)),
-    rule("GET", "/api/v1/campaigns/{id}/export", Needs(CampaignsManage)),
-    rule("POST", "/api/v1/campaigns/{id}/export", Needs(RevealPersonal)),
+    rule(
+        "POST",
+        "/api/v1/campaigns/{id}/launch",
+        Needs(CampaignsManage),
+    ),
+    rule(
+        "GET",
+        "/api/v1/campaigns/{id}/newcomers",
+        Needs(CampaignsManage),
+    ),
+    rule(
+        "POST",
+        "/api/v1/campaigns/{id}/newcomers",
+        Needs(CampaignsManage),
+    ),
+    rule(
+        "POST",
+        "/api/v1/campaigns/{id}/link",
+        Needs(CampaignsManage),
+    ),
+    rule(
+        "GET",
+        "/api/v1/campaigns/{id}/coverage",
+        Needs(RegistryRead),
+    ),
+    rule(
+        "GET",
+        "/api/v1/campaigns/{id}/export",
+        Needs(CampaignsManage),
+    ),
+    rule(
+        "POST",
+        "/api/v1/campaigns/{id}/export",
+        Needs(RevealPersonal),
+    ),
     rule("GET", "/api/v1/campaigns/{id}/items", Needs(RegistryRead)),
     rule(
         "POST",
@@ -182,7 +210,11 @@ pub const RULES: &[Rule] = &[
         "/api/v1/campaigns/{id}/items/slots",
         Needs(CampaignsManage),
     ),
-    rule("GET", "/api/v1/campaigns/{id}/requests", Needs(RegistryRead)),
+    rule(
+        "GET",
+        "/api/v1/campaigns/{id}/requests",
+        Needs(RegistryRead),
+    ),
     rule("GET", "/api/v1/campaign-items/{id}", Needs(RegistryRead)),
     rule(
         "POST",
@@ -205,13 +237,13 @@ pub const RULES: &[Rule] = &[
         Needs(RegistryWrite),
     ),
     rule("GET", "/api/v1/public/campaigns/{token}", Public),
+    rule("POST", "/api/v1/public/campaigns/{token}/requests", Public),
+    // Last: the authorization matrix works the campaigns before closing them.
     rule(
         "POST",
-        "/api/v1/public/campaigns/{token}/requests",
-        Public,
+        "/api/v1/campaigns/{id}/close",
+        Needs(CampaignsManage),
     ),
-    // Last: the authorization matrix works the campaigns before closing them.
-    rule("POST", "/api/v1/campaigns/{id}/close", Needs(CampaignsManage)),
 ];
 
 /// The pages (HTML). Unauthenticated requests are sent to the sign-in page; forms carry the

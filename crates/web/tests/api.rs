@@ -5,6 +5,8 @@
 mod assists;
 #[path = "api/attachments.rs"]
 mod attachments;
+#[path = "api/campaigns.rs"]
+mod campaigns;
 #[path = "api/support.rs"]
 mod support;
 #[path = "api/visits.rs"]

@@ -96,10 +96,7 @@ pub struct Coverage {
 
 impl Coverage {
     /// Adds up per-grid counts into the given areas (each a subtree).
-    pub fn from_grids(
-        grids: &[(AreaPath, StatusCounts)],
-        areas: &[CoverageArea],
-    ) -> Self {
+    pub fn from_grids(grids: &[(AreaPath, StatusCounts)], areas: &[CoverageArea]) -> Self {
         let mut total = StatusCounts::default();
         for (_, c) in grids {
             total.add(c);

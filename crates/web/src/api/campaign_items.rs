@@ -272,10 +272,7 @@ async fn list_items(
         assignee_id: q.mine.unwrap_or(false).then_some(caller.user_id),
         building_id: q.building_id,
         within: area_filter(&s, &scope, "area", area).await?,
-        overdue_on: q
-            .overdue
-            .unwrap_or(false)
-            .then(|| s.registry.clock.today()),
+        overdue_on: q.overdue.unwrap_or(false).then(|| s.registry.clock.today()),
         with_requests: q.requests.unwrap_or(false),
     };
     let found = s
@@ -597,7 +594,14 @@ async fn set_slots(
             Slot::new(a, b, body.note.as_deref())
                 .map_err(|e| FieldError::from_domain("ends_on", &e))?,
         ),
-        _ => return Err(FieldError::required(if body.starts_on.is_none() { "starts_on" } else { "ends_on" }).into()),
+        _ => {
+            return Err(FieldError::required(if body.starts_on.is_none() {
+                "starts_on"
+            } else {
+                "ends_on"
+            })
+            .into());
+        }
     };
     let n = s.registry.set_item_slots(&scope, id, &sel, &change).await?;
     Ok((

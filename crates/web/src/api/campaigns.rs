@@ -13,9 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wangge_domain::campaign::RuleDraft;
 use wangge_domain::campaign::form::{FieldDraft, FieldKind};
-use wangge_domain::{
-    AreaCode, CampaignKind, CampaignState, Reason, ResidenceType, TagCode,
-};
+use wangge_domain::{AreaCode, CampaignKind, CampaignState, Reason, ResidenceType, TagCode};
 use wangge_services::FieldError;
 use wangge_services::campaigns::{ExportSheet, PlanCampaign, PreviewTargets};
 use wangge_store::campaigns::{Campaign, CampaignFilter, Coverage, Preview, StatusCounts};
@@ -125,7 +123,11 @@ impl From<Campaign> for CampaignOut {
                 tags: rule.tags.iter().map(|t| t.as_str().to_owned()).collect(),
                 age_min: rule.age_min,
                 age_max: rule.age_max,
-                residence: rule.residence.iter().map(|r| r.as_str().to_owned()).collect(),
+                residence: rule
+                    .residence
+                    .iter()
+                    .map(|r| r.as_str().to_owned())
+                    .collect(),
                 places: rule.places,
                 include_households: rule.include_households,
                 exclude_households: rule.exclude_households,
@@ -182,9 +184,7 @@ fn rule_draft(f: &mut Fields, r: RuleIo) -> RuleDraft {
         .residence
         .iter()
         .enumerate()
-        .filter_map(|(i, t)| {
-            f.domain(&format!("rule.residence[{i}]"), ResidenceType::parse(t))
-        })
+        .filter_map(|(i, t)| f.domain(&format!("rule.residence[{i}]"), ResidenceType::parse(t)))
         .collect();
     RuleDraft {
         areas,
@@ -292,7 +292,11 @@ async fn create_campaign(
         .registry
         .create_campaign(&scope, (Some(caller.user_id), &caller.username), cmd)
         .await?;
-    Ok((StatusCode::CREATED, audited("campaign.create", &c), Json(c.into())))
+    Ok((
+        StatusCode::CREATED,
+        audited("campaign.create", &c),
+        Json(c.into()),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -537,7 +541,10 @@ async fn campaign_coverage(
         Some(path) => Some(path),
         None => scope.contains(&c.area_path).then(|| c.area_path.clone()),
     };
-    let coverage = s.registry.campaign_coverage(&scope, &c, root.as_ref()).await?;
+    let coverage = s
+        .registry
+        .campaign_coverage(&scope, &c, root.as_ref())
+        .await?;
     Ok(Json(coverage_out(c.target_count, coverage)))
 }
 
@@ -572,8 +579,7 @@ fn xlsx_response(sheet: ExportSheet, id: i64) -> Result<Response, ApiError> {
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"campaign-{id}.xlsx\""))
-    {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"campaign-{id}.xlsx\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -3,9 +3,9 @@
 //! for me"). The answer never says whether the dwelling matched a door, so nothing about other
 //! residents can be learned here; limits per client address and per campaign stop floods.
 
+use axum::Json;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::ToSchema;

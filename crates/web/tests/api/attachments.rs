@@ -10,7 +10,7 @@ use super::support::*;
 
 const BOUNDARY: &str = "wangge-test-boundary";
 
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+pub(crate) fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
     let mut b = Vec::new();
     for (name, content_type, data) in parts {
         b.extend(
@@ -27,7 +27,7 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
     b
 }
 
-async fn upload(api: &Api, uri: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Resp {
+pub(crate) async fn upload(api: &Api, uri: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Resp {
     let ct = format!("multipart/form-data; boundary={BOUNDARY}");
     api.raw(
         Method::POST,
