@@ -7,6 +7,7 @@
 //! first when the store is empty. [`run_http_bench`] measures the same work through the HTTP
 //! API (P2, P4, P5, P7) against bare axum endpoints running the raw SQL.
 
+mod campaign;
 mod http;
 mod http_client;
 mod http_raw;
@@ -30,10 +31,11 @@ use wangge_services::storage::{StorageConfig, open_store};
 use wangge_services::{Clock, Registry};
 use wangge_store::Store;
 
+pub use campaign::{CampaignBenchConfig, run_campaign_bench};
 pub use http::{HttpBenchConfig, HttpBenchReport, HttpRow, Verdict, run_http_bench};
 pub use http_client::LoadStats;
 pub use measure::Stats;
-pub use report::{BenchRow, BuildReport, RegistryBenchReport};
+pub use report::{BenchReport, BenchRow, BuildReport};
 pub use targets::{COHORT_AGE_MIN, COHORT_TAG};
 
 #[derive(Debug, Clone)]
@@ -99,7 +101,7 @@ pub(crate) async fn build_demo(
 pub async fn run_registry_bench(
     cfg: &RegistryBenchConfig,
     out: &mut dyn Write,
-) -> anyhow::Result<RegistryBenchReport> {
+) -> anyhow::Result<BenchReport> {
     writeln!(out, "registry bench on {}", cfg.storage.describe())?;
     let store = open_store(&cfg.storage)
         .await
@@ -136,7 +138,9 @@ pub async fn run_registry_bench(
         scope: Scope::of([targets.district.clone()]),
     };
     let rows = bench.run_all(out).await?;
-    let report = RegistryBenchReport {
+    let report = BenchReport {
+        title: "registry bench",
+        product: "Registry/Store with a district-wide scope",
         backend: store.db().backend().as_str(),
         store: cfg.storage.describe(),
         persons: targets.total_persons,

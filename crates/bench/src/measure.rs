@@ -67,7 +67,7 @@ where
     Ok(summarize(times, rows))
 }
 
-fn summarize(mut times: Vec<Duration>, rows: u64) -> Stats {
+pub(crate) fn summarize(mut times: Vec<Duration>, rows: u64) -> Stats {
     times.sort_unstable();
     let n = times.len().max(1);
     let total: Duration = times.iter().sum();

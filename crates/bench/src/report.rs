@@ -38,7 +38,11 @@ pub struct BuildReport {
 }
 
 #[derive(Debug, Clone)]
-pub struct RegistryBenchReport {
+pub struct BenchReport {
+    /// Which bench: "registry bench", "campaign bench".
+    pub title: &'static str,
+    /// What the product lines go through.
+    pub product: &'static str,
     /// "sqlite" or "postgres".
     pub backend: &'static str,
     /// The store, as `StorageConfig::describe` puts it (no password).
@@ -84,7 +88,7 @@ const HEADER: [&str; 10] = [
     "product/raw",
 ];
 
-impl RegistryBenchReport {
+impl BenchReport {
     fn cells(&self) -> Vec<[String; 10]> {
         let dash = || "—".to_owned();
         self.rows
@@ -118,9 +122,14 @@ impl RegistryBenchReport {
 
     fn heading(&self) -> String {
         let mut s = format!(
-            "registry bench: {} ({}), {} persons\n{}\n{}; product = Registry/Store with a \
-             district-wide scope; one thread, sequential\n",
-            self.backend, self.store, self.persons, self.targets, self.baseline
+            "{}: {} ({}), {} persons\n{}\n{}; product = {}; one thread, sequential\n",
+            self.title,
+            self.backend,
+            self.store,
+            self.persons,
+            self.targets,
+            self.baseline,
+            self.product
         );
         if let Some(b) = &self.build {
             let _ = writeln!(

@@ -119,6 +119,18 @@ enum BenchCommand {
         #[arg(long, default_value_t = 2000)]
         iterations: u32,
     },
+    /// Campaign target preview and launch over the most populous district against the bare
+    /// queries (issue #6).
+    Campaign {
+        /// Build a demo city of this size first when the store is empty.
+        #[arg(long, default_value_t = 1_000_000)]
+        residents: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Timed launches per kind; previews run ten times as many.
+        #[arg(long, default_value_t = 3)]
+        iterations: u32,
+    },
     /// The API under load (cohort, point lookups, worklist, writes) against bare axum
     /// endpoints running the raw SQL, both served in this process on loopback.
     Http {
@@ -218,6 +230,23 @@ async fn run(cli: Cli) -> Result<()> {
                 iterations,
             };
             wangge_bench::run_registry_bench(&bench, &mut std::io::stdout()).await?;
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchCommand::Campaign {
+                    residents,
+                    seed,
+                    iterations,
+                },
+        } => {
+            let bench = wangge_bench::CampaignBenchConfig {
+                residents,
+                seed,
+                storage: cfg,
+                iterations,
+            };
+            wangge_bench::run_campaign_bench(&bench, &mut std::io::stdout()).await?;
             Ok(())
         }
         Command::Bench {
