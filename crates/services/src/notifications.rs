@@ -56,6 +56,8 @@ impl ChannelAdapter for LogChannel {
                 notification_id = n.id,
                 work_order_id = n.work_order_id,
                 assist_request_id = n.assist_request_id,
+                campaign_id = n.campaign_id,
+                campaign_request_id = n.campaign_request_id,
                 recipient_id = n.recipient_id,
                 "notification"
             );

@@ -107,16 +107,21 @@ fn tag_cond(r: &ResolvedRule, m: &str, h: &str, p: &mut Vec<Value>) -> String {
 
 impl ResolvedRule {
     /// The targets as rows of (household_id, person_id, dwelling_id, building_id, floor, address,
-    /// area_path, mode), inside `scope`. Parameters are pushed in text order.
-    pub(crate) fn select(&self, scope: &Scope, p: &mut Vec<Value>) -> String {
+    /// area_path, mode), inside `scope`. Parameters are pushed in text order. Without `places`
+    /// (a count) the place columns are left empty and their joins out, unless the rule needs them.
+    pub(crate) fn select(&self, scope: &Scope, places: bool, p: &mut Vec<Value>) -> String {
         let person_item = self.subject == TagSubject::Person;
+        // The households with a member holding the tag, found once (an uncorrelated subquery
+        // both engines materialize) rather than probed per target.
         let mode = match self.contactless_tag {
             Some(tag) => {
                 p.push(Value::Int(tag));
-                "CASE WHEN EXISTS (SELECT 1 FROM persons cm JOIN tag_assignments cta \
-                 ON cta.person_id = cm.id WHERE cm.household_id = h.id AND cta.tag_id = ? \
-                 AND cta.ended_on IS NULL) THEN 'contactless' ELSE 'door' END"
-                    .to_owned()
+                let inside = in_areas("cta.area_path", &self.areas, p);
+                format!(
+                    "CASE WHEN h.id IN (SELECT cm.household_id FROM tag_assignments cta \
+                     JOIN persons cm ON cm.id = cta.person_id WHERE cta.tag_id = ? \
+                     AND cta.ended_on IS NULL AND {inside}) THEN 'contactless' ELSE 'door' END"
+                )
             }
             None => "'door'".to_owned(),
         };
@@ -175,13 +180,23 @@ impl ResolvedRule {
                 ids(&self.exclude_households, p)
             ));
         }
+        let (place_cols, place_joins) = if places || !self.places.is_empty() {
+            (
+                "d.id AS dwelling_id, u.parent_id AS building_id, d.floor AS floor, \
+                 COALESCE(d.address, '') AS address",
+                " LEFT JOIN places d ON d.id = h.dwelling_id LEFT JOIN places u \
+                 ON u.id = d.parent_id LEFT JOIN places b ON b.id = u.parent_id",
+            )
+        } else {
+            (
+                "CAST(NULL AS BIGINT) AS dwelling_id, CAST(NULL AS BIGINT) AS building_id, \
+                 CAST(NULL AS BIGINT) AS floor, '' AS address",
+                "",
+            )
+        };
         format!(
-            "SELECT h.id AS household_id, {person_col} AS person_id, d.id AS dwelling_id, \
-             u.parent_id AS building_id, d.floor AS floor, COALESCE(d.address, '') AS address, \
-             {path_col} AS area_path, {mode} AS mode \
-             FROM {from} LEFT JOIN places d ON d.id = h.dwelling_id \
-             LEFT JOIN places u ON u.id = d.parent_id LEFT JOIN places b ON b.id = u.parent_id \
-             WHERE {}",
+            "SELECT h.id AS household_id, {person_col} AS person_id, {place_cols}, \
+             {path_col} AS area_path, {mode} AS mode FROM {from}{place_joins} WHERE {}",
             conds.join(" AND ")
         )
     }
@@ -214,7 +229,7 @@ impl Store {
         rule: &ResolvedRule,
     ) -> Result<Preview, StoreError> {
         let mut p = Vec::new();
-        let select = rule.select(scope, &mut p);
+        let select = rule.select(scope, false, &mut p);
         self.count_targets(&format!("({select}) t"), &p).await
     }
 
@@ -245,7 +260,7 @@ impl Store {
         rule: &ResolvedRule,
     ) -> Result<Preview, StoreError> {
         let mut p = Vec::new();
-        let select = rule.select(scope, &mut p);
+        let select = rule.select(scope, false, &mut p);
         let absent = not_yet_listed(rule.subject == TagSubject::Person, campaign_id, &mut p);
         self.count_targets(&format!("({select}) t WHERE {absent}"), &p)
             .await
@@ -318,7 +333,7 @@ async fn insert_items(
         t.into(),
         t.into(),
     ];
-    let select = rule.select(scope, &mut p);
+    let select = rule.select(scope, true, &mut p);
     let absent = if later {
         format!(
             " WHERE {}",
