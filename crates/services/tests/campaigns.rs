@@ -9,13 +9,13 @@ use time::Date;
 use time::macros::date;
 use wangge_domain::PlaceKind;
 use wangge_domain::campaign::RuleDraft;
+use wangge_domain::campaign::Slot;
 use wangge_domain::campaign::form::FieldDraft;
 use wangge_domain::{
     AreaCode, CampaignKind, CampaignState, ContactMode, ItemOutcome, ItemStatus, PersonName,
     PhoneNumber, Relation, ResidenceType, Role, Scope, Sex, TagCode, Username,
 };
 use wangge_services::areas_import::import_areas;
-use wangge_domain::campaign::Slot;
 use wangge_services::campaigns::{
     PlanCampaign, PreviewTargets, PublicRequest, RecordItem, SlotChange,
 };
@@ -767,11 +767,7 @@ async fn buildings_summarise_doors_slots_and_assignees_and_staff_cover_the_area(
             .await
             .unwrap();
 
-        let rows =
-            w.r.store
-                .campaign_building_summary(&s, c.id)
-                .await
-                .unwrap();
+        let rows = w.r.store.campaign_building_summary(&s, c.id).await.unwrap();
         // 和平小区 1号楼 (four households), 2号楼 (one), 幸福里 1号楼 (one).
         assert_eq!(rows.len(), 3, "[{b}] {rows:?}");
         let b1 = rows
@@ -785,8 +781,15 @@ async fn buildings_summarise_doors_slots_and_assignees_and_staff_cover_the_area(
             vec![(Some("worker1显示名".to_owned()), 4)],
             "[{b}]"
         );
-        assert!(b1.address.ends_with("和平小区1号楼"), "[{b}] {}", b1.address);
-        let other = rows.iter().find(|r| r.building_id != Some(w.building1)).unwrap();
+        assert!(
+            b1.address.ends_with("和平小区1号楼"),
+            "[{b}] {}",
+            b1.address
+        );
+        let other = rows
+            .iter()
+            .find(|r| r.building_id != Some(w.building1))
+            .unwrap();
         assert!(other.slots.is_empty(), "[{b}] no slot set there");
         // A grid worker sees the buildings of their own grid only.
         let theirs =

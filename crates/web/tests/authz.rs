@@ -165,7 +165,8 @@ async fn every_route_has_a_rule_and_every_rule_a_route() {
                 .replace("{id}", "1")
                 .replace("{member_id}", "1")
                 .replace("{name}", "app.css")
-                .replace("{code}", "en");
+                .replace("{code}", "en")
+                .replace("{token}", "x");
             let method = Method::from_bytes(rule.method.as_bytes()).unwrap();
             let r = client.send(method, &uri, None, Auth::None, &[]).await;
             assert!(
@@ -206,6 +207,11 @@ enum Kind {
     Metrics,
     /// The caller's own notifications.
     Notification,
+    Campaign,
+    CampaignItem,
+    CampaignRequest,
+    /// A campaign's public page (`/c/{token}`): no account, the token is the key.
+    PublicCampaign,
     Session,
     Audit,
     Probe,
@@ -232,6 +238,10 @@ fn kind_of(path: &str) -> Kind {
         "attachments" => Kind::Attachment,
         "work-order-categories" => Kind::Category,
         "notifications" => Kind::Notification,
+        "campaigns" => Kind::Campaign,
+        "campaign-items" => Kind::CampaignItem,
+        "campaign-requests" => Kind::CampaignRequest,
+        "c" => Kind::PublicCampaign,
         "session" => Kind::Session,
         "audit" => Kind::Audit,
         "healthz" | "readyz" | "openapi.json" => Kind::Probe,
@@ -260,6 +270,9 @@ struct Objs {
     category: i64,
     /// A notification: the role's own (in), another user's (out).
     notification: i64,
+    campaign: i64,
+    campaign_item: i64,
+    campaign_request: i64,
 }
 
 /// The objects a request targets for a role, or `None` when the role has no such object
@@ -286,6 +299,9 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
                     attachment: MISSING,
                     category: w.category,
                     notification: MISSING,
+                    campaign: MISSING,
+                    campaign_item: MISSING,
+                    campaign_request: MISSING,
                 },
                 w.a.community_code.clone(),
             ));
@@ -313,6 +329,9 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
                 Target::In => w.notifications[&role],
                 _ => w.someone_elses_notification(role),
             },
+            campaign: g.campaign,
+            campaign_item: g.campaign_item,
+            campaign_request: g.campaign_request,
         },
         g.community_code.clone(),
     ))
@@ -336,7 +355,15 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
         Kind::Notification => o.notification,
         Kind::Assist => o.assist,
         Kind::Attachment => o.attachment,
-        Kind::Category | Kind::Metrics | Kind::Session | Kind::Audit | Kind::Probe => {
+        Kind::Campaign => o.campaign,
+        Kind::CampaignItem => o.campaign_item,
+        Kind::CampaignRequest => o.campaign_request,
+        Kind::Category
+        | Kind::Metrics
+        | Kind::Session
+        | Kind::Audit
+        | Kind::Probe
+        | Kind::PublicCampaign => {
             assert!(
                 is_collection(rule.path),
                 "the matrix has no object for {}",
@@ -476,6 +503,7 @@ fn list_marker(w: &World, rule: &Rule, role: Role, target: Target) -> Vec<i64> {
         Kind::Person => vec![g.person],
         Kind::Assignment => vec![g.care_assignment],
         Kind::WorkOrder => vec![g.work_order],
+        Kind::Campaign => vec![g.campaign],
         Kind::Notification => match target {
             Target::In => vec![w.notifications[&role]],
             _ => vec![w.someone_elses_notification(role)],
@@ -1990,11 +2018,16 @@ fn page_uri(rule: &Rule, g: Option<&GridData>) -> String {
         (Kind::Assignment, Some(g)) => g.care_assignment,
         (Kind::WorkOrder, Some(g)) => g.work_order,
         (Kind::Assist, Some(g)) => g.assist,
+        (Kind::Campaign, Some(g)) => g.campaign,
+        (Kind::CampaignItem, Some(g)) => g.campaign_item,
+        (Kind::CampaignRequest, Some(g)) => g.campaign_request,
         (_, Some(_)) => 0,
     };
+    let token = g.map_or("no-such-token", |g| g.campaign_token.as_str());
     let uri = rule
         .path
         .replace("{id}", &id.to_string())
+        .replace("{token}", token)
         .replace("{member_id}", &g.map_or(MISSING, |g| g.member).to_string())
         .replace("{name}", "app.css")
         .replace("{code}", "en");
@@ -2021,6 +2054,18 @@ fn page_form(path: &str) -> &'static str {
         "/households/{id}/members/{member_id}/change" => {
             "relation=%E6%88%B7%E4%B8%BB&residence_type=registered"
         }
+        // The door stays open (not home), so every role records once; the scope decides first.
+        "/campaign-items/{id}/outcome" => "outcome=not_home",
+        "/campaigns/{id}/export" => "reason=%E9%A1%B5%E9%9D%A2%E7%9F%A9%E9%98%B5",
+        // Refused (409) once found: the campaign is launched, so neither edits nor launches.
+        "/campaigns/{id}/edit" => "name=x&kind=sweep&starts_on=2026-11-20&ends_on=2026-11-30",
+        "/campaigns/{id}/launch" => "confirm=yes",
+        // Refused (422) once found: the link form must say open or closed, the close form
+        // must be confirmed, so the world's campaign stays open for the pages after these.
+        "/campaigns/{id}/link" => "open=maybe",
+        "/campaigns/{id}/close" => "confirm=no",
+        "/campaigns/{id}/slots" => "building=x",
+        "/campaigns/{id}/assign" => "building=x",
         _ => "",
     }
 }
