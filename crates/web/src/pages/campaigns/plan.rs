@@ -325,7 +325,7 @@ fn place_errors(mut e: FormErrors, rows: &[usize]) -> FormErrors {
         match key {
             Some(k) => match placed.iter_mut().find(|(f, _)| *f == k) {
                 Some(p) => {
-                    p.1.push_str("；");
+                    p.1.push('；');
                     p.1.push_str(&message);
                 }
                 None => placed.push((k, message)),

@@ -55,15 +55,21 @@ struct PublicPage {
     reference: Option<String>,
 }
 
-/// A post from this site: no foreign `Origin`, not a cross-site fetch.
+/// A post from this site: no foreign `Origin`, not a cross-site fetch. Under this site's
+/// `Referrer-Policy: no-referrer` browsers send `Origin: null` with their own form posts; such a
+/// post passes only when the browser also says it is same-origin (`Sec-Fetch-Site`).
 pub fn same_site(headers: &HeaderMap) -> bool {
     let text = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
-    if text("sec-fetch-site") == Some("cross-site") {
+    let fetch_site = text("sec-fetch-site");
+    if fetch_site == Some("cross-site") {
         return false;
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
+    if origin.as_bytes() == b"null" {
+        return fetch_site == Some("same-origin");
+    }
     let host = text(header::HOST.as_str()).unwrap_or("");
     let origin = origin.to_str().unwrap_or("");
     let named = origin
@@ -235,6 +241,17 @@ mod tests {
             ("origin", "https://evil.example")
         ])));
         assert!(!same_site(&headers(&[host, ("origin", "null")])));
+        // What Chromium sends for this site's own form under `no-referrer`.
+        assert!(same_site(&headers(&[
+            host,
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!same_site(&headers(&[
+            host,
+            ("origin", "null"),
+            ("sec-fetch-site", "same-site")
+        ])));
         assert!(!same_site(&headers(&[
             host,
             ("sec-fetch-site", "cross-site")

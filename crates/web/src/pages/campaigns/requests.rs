@@ -58,14 +58,23 @@ pub struct RequestRow {
     pub back: String,
 }
 
+/// A place label with its word ("3" → "3号楼"); a label that says what it is stays as written.
+fn labelled(t: Texts, key: &str, label: &str) -> String {
+    if label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        t.tf1(key, label)
+    } else {
+        label.to_owned()
+    }
+}
+
 pub fn request_rows(t: Texts, list: Vec<CampaignRequest>) -> Vec<RequestRow> {
     list.into_iter()
         .map(|r| {
             let place = [
                 r.building_label
-                    .map(|b| t.tf1("campaign.building_label", b)),
-                r.unit_label.map(|u| t.tf1("campaign.unit_label", u)),
-                Some(t.tf1("campaign.dwelling_label", &r.dwelling_label)),
+                    .map(|b| labelled(t, "campaign.building_label", &b)),
+                r.unit_label.map(|u| labelled(t, "campaign.unit_label", &u)),
+                Some(labelled(t, "campaign.dwelling_label", &r.dwelling_label)),
             ]
             .into_iter()
             .flatten()
