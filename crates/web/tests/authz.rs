@@ -2538,3 +2538,114 @@ async fn notifications_are_read_in_place_and_counted() {
         assert_eq!(events.len(), 1, "[{b}] marking read is audited");
     }
 }
+
+// ---- 16. Campaign pages ---------------------------------------------------------------------
+
+/// The public pre-registration page takes no posts from other sites and answers a matched and an
+/// unmatched dwelling alike; the resident's phone is shown only to whoever calls back, audited;
+/// a revealed export needs and records a reason.
+#[tokio::test]
+async fn campaign_public_page_and_personal_numbers() {
+    for ts in backends().await {
+        let b = ts.name;
+        let w = World::new(&ts).await;
+        let all = wangge_domain::Scope::everything();
+        let link = format!("/c/{}", w.a.campaign_token);
+        let count = || async {
+            w.store
+                .campaign_requests(&all, w.a.campaign, false)
+                .await
+                .unwrap()
+                .len()
+        };
+        let before = count().await;
+        for (h, v) in [
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ] {
+            let r = w
+                .client
+                .send(Method::POST, &link, None, Auth::None, &[(h, v)])
+                .await;
+            assert_eq!(r.status, 403, "[{b}] {h}: {v}");
+        }
+        assert_eq!(count().await, before, "[{b}] a refused post writes nothing");
+
+        let form = |dwelling: &str| {
+            format!(
+                "kind=act_for_me&building={}&unit=2&dwelling={dwelling}&name=%E7%8E%8B%E4%BA%94\
+                 &phone=13800001234&website=",
+                w.a.building
+            )
+        };
+        let matched = w.client.form(&link, &form("601"), Auth::None).await;
+        let unmatched = w.client.form(&link, &form("909"), Auth::None).await;
+        for r in [&matched, &unmatched] {
+            assert_eq!(r.status, 200, "[{b}] {}", r.text);
+            assert!(r.text.contains(r#"id="reference""#), "[{b}] a reference");
+            assert!(!r.text.contains(NAME), "[{b}] nobody's name on the answer");
+        }
+        let strip = |t: &str| {
+            let at = t.find(r#"id="reference">"#).unwrap() + 15;
+            format!("{}{}", &t[..at], &t[at + 8..])
+        };
+        assert_eq!(
+            strip(&matched.text),
+            strip(&unmatched.text),
+            "[{b}] the same answer but for the reference"
+        );
+        assert_eq!(count().await, before + 2, "[{b}]");
+        let bot = format!("{}http%3A%2F%2Fspam", form("601"));
+        let r = w.client.form(&link, &bot, Auth::None).await;
+        assert_eq!(
+            r.status, 429,
+            "[{b}] a filled honeypot is refused like a flood"
+        );
+
+        // The phone the resident left: masked on the list, in full on request, audited.
+        let staff = w.bearer(Role::CommunityStaff);
+        let list = w
+            .client
+            .get(&format!("/campaigns/{}/requests", w.a.campaign), staff)
+            .await;
+        assert_eq!(list.status, 200, "[{b}]");
+        assert!(
+            !list.text.contains("13700000011"),
+            "[{b}] masked on the list"
+        );
+        let uri = format!("/campaign-requests/{}/contact", w.a.campaign_request);
+        let r = w.client.form(&uri, "", staff).await;
+        assert_eq!(r.status, 200, "[{b}] {}", r.text);
+        assert!(
+            r.text.contains("13700000011"),
+            "[{b}] shown to who calls back"
+        );
+        let events = audit(&w.store, Some("campaign_request.contact")).await;
+        assert!(
+            events
+                .iter()
+                .any(|e| e.event.object_id == Some(w.a.campaign_request)),
+            "[{b}] the reveal is audited"
+        );
+
+        // A revealed export: a reason is required, then recorded.
+        let uri = format!("/campaigns/{}/export", w.a.campaign);
+        let r = w.client.form(&uri, "reason=", staff).await;
+        assert_eq!(r.status, 422, "[{b}] no reason, no export");
+        let r = w
+            .client
+            .form(&uri, "reason=%E6%A0%B8%E5%AF%B9%E5%AE%89%E8%A3%85", staff)
+            .await;
+        assert_eq!(r.status, 200, "[{b}]");
+        assert!(
+            r.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .contains("spreadsheetml"),
+            "[{b}]"
+        );
+        let events = audit(&w.store, Some("campaign.export_revealed")).await;
+        assert_eq!(events.len(), 1, "[{b}]");
+        assert_eq!(events[0].event.reason.as_deref(), Some("核对安装"), "[{b}]");
+    }
+}
