@@ -9,6 +9,7 @@ mod doors;
 mod export;
 mod manage;
 mod plan;
+mod plan_form;
 mod public;
 mod requests;
 
