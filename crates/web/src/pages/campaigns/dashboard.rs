@@ -163,7 +163,10 @@ fn describe_rule(
                     .map_or(code.as_str(), |(_, n)| n.as_str())
             })
             .collect();
-        out.push((t.t("campaign.tags").to_owned(), names.join("、")));
+        out.push((
+            t.t("campaign.tags").to_owned(),
+            names.join(t.t("campaign.list_sep")),
+        ));
     }
     let ages = match (r.age_min(), r.age_max()) {
         (Some(a), Some(b)) => Some(t.tf("campaign.age_between", &[&a, &b])),
@@ -180,10 +183,16 @@ fn describe_rule(
             .iter()
             .map(|x| t.t(&format!("residence.{}", x.as_str())).to_owned())
             .collect();
-        out.push((t.t("campaign.residence").to_owned(), names.join("、")));
+        out.push((
+            t.t("campaign.residence").to_owned(),
+            names.join(t.t("campaign.list_sep")),
+        ));
     }
     if !places.is_empty() {
-        out.push((t.t("campaign.places").to_owned(), places.join("、")));
+        out.push((
+            t.t("campaign.places").to_owned(),
+            places.join(t.t("campaign.list_sep")),
+        ));
     }
     let (inc, exc) = (r.include_households().len(), r.exclude_households().len());
     if inc + exc > 0 {
@@ -206,7 +215,7 @@ fn describe_fields(t: Texts, c: &Campaign) -> Vec<String> {
                 t.t(&format!("campaign.field_{}", f.kind.as_str()))
             );
             if let FieldKind::Choice(o) = &f.kind {
-                s.push_str(&format!("（{}）", o.join(" / ")));
+                s = t.tf("campaign.with_note", &[&s, &o.join(" / ")]);
             }
             if f.required {
                 s.push_str(&format!(" · {}", t.t("campaign.field_required")));
@@ -350,14 +359,14 @@ pub(super) async fn view(
                     slots: b
                         .slots
                         .iter()
-                        .map(|(slot, n)| format!("{}（{n}）", slot_text(t, slot)))
+                        .map(|(slot, n)| t.tf("campaign.with_note", &[&slot_text(t, slot), n]))
                         .collect(),
                     assignees: b
                         .assignees
                         .into_iter()
                         .map(|(a, n)| {
                             let who = a.unwrap_or_else(|| t.t("campaign.unassigned").to_owned());
-                            format!("{who}（{n}）")
+                            t.tf("campaign.with_note", &[&who, &n])
                         })
                         .collect(),
                 })

@@ -308,7 +308,7 @@ async fn view(
     let photo_label = if photo_fields.is_empty() {
         t.t("photo.add").to_owned()
     } else {
-        photo_fields.join("、")
+        photo_fields.join(t.t("campaign.list_sep"))
     };
     let mut by_visit: HashMap<i64, Vec<i64>> = HashMap::new();
     for a in photos {
