@@ -9,15 +9,20 @@ use time::Date;
 use time::macros::date;
 use wangge_domain::PlaceKind;
 use wangge_domain::campaign::RuleDraft;
+use wangge_domain::campaign::Slot;
 use wangge_domain::campaign::form::FieldDraft;
 use wangge_domain::{
     AreaCode, CampaignKind, CampaignState, ContactMode, ItemOutcome, ItemStatus, PersonName,
     PhoneNumber, Relation, ResidenceType, Role, Scope, Sex, TagCode, Username,
 };
 use wangge_services::areas_import::import_areas;
-use wangge_services::campaigns::{PlanCampaign, PreviewTargets, PublicRequest, RecordItem};
+use wangge_services::campaigns::{
+    PlanCampaign, PreviewTargets, PublicRequest, RecordItem, SlotChange,
+};
 use wangge_services::{Clock, Registry, ServiceError};
-use wangge_store::campaigns::{ItemFilter, ItemOrder, RequestLimits, RequestRefusal};
+use wangge_store::campaigns::{
+    ItemFilter, ItemOrder, ItemSelection, RequestLimits, RequestRefusal,
+};
 use wangge_store::households::NewHousehold;
 use wangge_store::identity::{NewUser, User};
 use wangge_store::page::PageRequest;
@@ -725,6 +730,95 @@ async fn doors_are_recorded_with_visits_write_back_and_coverage() {
                 .is_err(),
             "[{b}]"
         );
+    }
+}
+
+/// What the dashboard's planning panels read: doors per building with their slots and
+/// assignees (inside the caller's scope), and the staff a campaign's doors may go to.
+#[tokio::test]
+async fn buildings_summarise_doors_slots_and_assignees_and_staff_cover_the_area() {
+    for t in backends().await {
+        let b = t.name;
+        let w = world(&t).await;
+        let s = scope_of(&w.staff);
+        let mut plan = delivery(RuleDraft::default());
+        plan.kind = CampaignKind::Sweep;
+        plan.form = vec![];
+        let c = w.r.create_campaign(&s, by(&w.staff), plan).await.unwrap();
+        w.r.launch_campaign(&s, c.id).await.unwrap();
+        let slot = Slot::new(
+            date!(2026 - 11 - 26),
+            date!(2026 - 11 - 28),
+            Some("需有人在家"),
+        )
+        .unwrap();
+        w.r.set_item_slots(
+            &s,
+            c.id,
+            &ItemSelection::Building(w.building1),
+            &SlotChange::Set(slot.clone()),
+        )
+        .await
+        .unwrap();
+        let mut nh = done(&[]);
+        nh.outcome = ItemOutcome::Refused;
+        let first = items(&w, &s, c.id).await[0].id;
+        w.r.record_item(&scope_of(&w.worker1), by(&w.worker1), first, nh)
+            .await
+            .unwrap();
+
+        let rows = w.r.store.campaign_building_summary(&s, c.id).await.unwrap();
+        // 和平小区 1号楼 (four households), 2号楼 (one), 幸福里 1号楼 (one).
+        assert_eq!(rows.len(), 3, "[{b}] {rows:?}");
+        let b1 = rows
+            .iter()
+            .find(|r| r.building_id == Some(w.building1))
+            .unwrap();
+        assert_eq!((b1.doors, b1.open), (4, 3), "[{b}] one refused");
+        assert_eq!(b1.slots, vec![(slot, 4)], "[{b}]");
+        assert_eq!(
+            b1.assignees,
+            vec![(Some("worker1显示名".to_owned()), 4)],
+            "[{b}]"
+        );
+        assert!(
+            b1.address.ends_with("和平小区1号楼"),
+            "[{b}] {}",
+            b1.address
+        );
+        let other = rows
+            .iter()
+            .find(|r| r.building_id != Some(w.building1))
+            .unwrap();
+        assert!(other.slots.is_empty(), "[{b}] no slot set there");
+        // A grid worker sees the buildings of their own grid only.
+        let theirs =
+            w.r.store
+                .campaign_building_summary(&scope_of(&w.worker2), c.id)
+                .await
+                .unwrap();
+        assert_eq!(theirs.len(), 1, "[{b}]");
+        assert_eq!(
+            theirs[0].assignees,
+            vec![(Some("worker2显示名".to_owned()), 1)],
+            "[{b}]"
+        );
+
+        // Staff for the community: those working in it or inside it, or over it.
+        let staff = w.r.store.campaign_staff(&c.area_path).await.unwrap();
+        let mut names: Vec<&str> = staff.iter().map(|u| u.username.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            ["district", "staff", "worker1", "worker2"],
+            "[{b}] not the other community's staff"
+        );
+        // For grid 2: its worker and those over it.
+        let g2 = w.r.store.area_by_code(&all(), &code(GRID2)).await.unwrap();
+        let staff = w.r.store.campaign_staff(&g2.path).await.unwrap();
+        let mut names: Vec<&str> = staff.iter().map(|u| u.username.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["district", "staff", "worker2"], "[{b}]");
     }
 }
 

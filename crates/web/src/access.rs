@@ -303,6 +303,44 @@ pub const PAGE_RULES: &[Rule] = &[
         "/work-orders/{id}/attachments",
         Needs(RegistryWrite),
     ),
+    rule("GET", "/campaigns", Needs(RegistryRead)),
+    rule("GET", "/campaigns/new", Needs(CampaignsManage)),
+    rule("POST", "/campaigns/new", Needs(CampaignsManage)),
+    rule("POST", "/campaigns/preview", Needs(CampaignsManage)),
+    rule("GET", "/campaigns/{id}", Needs(RegistryRead)),
+    rule("GET", "/campaigns/{id}/edit", Needs(CampaignsManage)),
+    rule("POST", "/campaigns/{id}/edit", Needs(CampaignsManage)),
+    rule("POST", "/campaigns/{id}/launch", Needs(CampaignsManage)),
+    rule("POST", "/campaigns/{id}/close", Needs(CampaignsManage)),
+    rule("POST", "/campaigns/{id}/newcomers", Needs(CampaignsManage)),
+    rule("POST", "/campaigns/{id}/link", Needs(CampaignsManage)),
+    rule("POST", "/campaigns/{id}/slots", Needs(CampaignsManage)),
+    rule("POST", "/campaigns/{id}/assign", Needs(CampaignsManage)),
+    rule("GET", "/campaigns/{id}/export", Needs(CampaignsManage)),
+    rule("POST", "/campaigns/{id}/export", Needs(RevealPersonal)),
+    rule("GET", "/campaigns/{id}/doors", Needs(RegistryRead)),
+    rule("GET", "/campaigns/{id}/requests", Needs(RegistryRead)),
+    rule("GET", "/campaign-items/{id}", Needs(RegistryRead)),
+    rule("POST", "/campaign-items/{id}/outcome", Needs(RegistryWrite)),
+    rule(
+        "POST",
+        "/campaign-items/{id}/reopen",
+        Needs(CampaignsManage),
+    ),
+    rule(
+        "POST",
+        "/campaign-requests/{id}/handle",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "POST",
+        "/campaign-requests/{id}/contact",
+        Needs(RegistryWrite),
+    ),
+    // A campaign's public pre-registration page: no account; the unguessable token is the key,
+    // and the handler refuses cross-site posts (there is no session, so no CSRF token).
+    rule("GET", "/c/{token}", Public),
+    rule("POST", "/c/{token}", Public),
 ];
 
 /// Routes whose bodies are multipart forms with photos: the guard reads the CSRF field of such
@@ -313,6 +351,7 @@ pub const UPLOAD_ROUTES: &[&str] = &[
     "/api/v1/work-orders/{id}/attachments",
     "/households/{id}/visits",
     "/work-orders/{id}/attachments",
+    "/campaign-items/{id}/outcome",
 ];
 
 pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {

@@ -204,7 +204,8 @@ enum Kind {
     Campaign,
     CampaignItem,
     CampaignRequest,
-    /// A campaign's public page: the link's token is the key, no sign-in.
+    /// A campaign's public page (`/c/{token}`, `/api/v1/public/campaigns/{token}`): no
+    /// account, the link's token is the key.
     PublicCampaign,
     /// Work-order categories: configuration, not area-scoped.
     Category,
@@ -240,6 +241,7 @@ fn kind_of(path: &str) -> Kind {
         "campaign-items" => Kind::CampaignItem,
         "campaign-requests" => Kind::CampaignRequest,
         "public" => Kind::PublicCampaign,
+        "c" => Kind::PublicCampaign,
         "work-order-categories" => Kind::Category,
         "notifications" => Kind::Notification,
         "session" => Kind::Session,
@@ -2078,11 +2080,16 @@ fn page_uri(rule: &Rule, g: Option<&GridData>) -> String {
         (Kind::Assignment, Some(g)) => g.care_assignment,
         (Kind::WorkOrder, Some(g)) => g.work_order,
         (Kind::Assist, Some(g)) => g.assist,
+        (Kind::Campaign, Some(g)) => g.campaign,
+        (Kind::CampaignItem, Some(g)) => g.campaign_item,
+        (Kind::CampaignRequest, Some(g)) => g.campaign_request,
         (_, Some(_)) => 0,
     };
+    let token = g.map_or("no-such-token", |g| g.campaign_token.as_str());
     let uri = rule
         .path
         .replace("{id}", &id.to_string())
+        .replace("{token}", token)
         .replace("{member_id}", &g.map_or(MISSING, |g| g.member).to_string())
         .replace("{name}", "app.css")
         .replace("{code}", "en");
@@ -2109,6 +2116,18 @@ fn page_form(path: &str) -> &'static str {
         "/households/{id}/members/{member_id}/change" => {
             "relation=%E6%88%B7%E4%B8%BB&residence_type=registered"
         }
+        // The door stays open (not home), so every role records once; the scope decides first.
+        "/campaign-items/{id}/outcome" => "outcome=not_home",
+        "/campaigns/{id}/export" => "reason=%E9%A1%B5%E9%9D%A2%E7%9F%A9%E9%98%B5",
+        // Refused (409) once found: the campaign is launched, so neither edits nor launches.
+        "/campaigns/{id}/edit" => "name=x&kind=sweep&starts_on=2026-11-20&ends_on=2026-11-30",
+        "/campaigns/{id}/launch" => "confirm=yes",
+        // Refused (422) once found: the link form must say open or closed, the close form
+        // must be confirmed, so the world's campaign stays open for the pages after these.
+        "/campaigns/{id}/link" => "open=maybe",
+        "/campaigns/{id}/close" => "confirm=no",
+        "/campaigns/{id}/slots" => "building=x",
+        "/campaigns/{id}/assign" => "building=x",
         _ => "",
     }
 }
@@ -2579,5 +2598,116 @@ async fn notifications_are_read_in_place_and_counted() {
         assert!(inbox.items()[0]["read_at"].is_string(), "[{b}]");
         let events = audit(&w.store, Some("notification.read")).await;
         assert_eq!(events.len(), 1, "[{b}] marking read is audited");
+    }
+}
+
+// ---- 16. Campaign pages ---------------------------------------------------------------------
+
+/// The public pre-registration page takes no posts from other sites and answers a matched and an
+/// unmatched dwelling alike; the resident's phone is shown only to whoever calls back, audited;
+/// a revealed export needs and records a reason.
+#[tokio::test]
+async fn campaign_public_page_and_personal_numbers() {
+    for ts in backends().await {
+        let b = ts.name;
+        let w = World::new(&ts).await;
+        let all = wangge_domain::Scope::everything();
+        let link = format!("/c/{}", w.a.campaign_token);
+        let count = || async {
+            w.store
+                .campaign_requests(&all, w.a.campaign, false)
+                .await
+                .unwrap()
+                .len()
+        };
+        let before = count().await;
+        for (h, v) in [
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ] {
+            let r = w
+                .client
+                .send(Method::POST, &link, None, Auth::None, &[(h, v)])
+                .await;
+            assert_eq!(r.status, 403, "[{b}] {h}: {v}");
+        }
+        assert_eq!(count().await, before, "[{b}] a refused post writes nothing");
+
+        let form = |dwelling: &str| {
+            format!(
+                "kind=act_for_me&building={}&unit=2&dwelling={dwelling}&name=%E7%8E%8B%E4%BA%94\
+                 &phone=13800001234&website=",
+                w.a.building
+            )
+        };
+        let matched = w.client.form(&link, &form("601"), Auth::None).await;
+        let unmatched = w.client.form(&link, &form("909"), Auth::None).await;
+        for r in [&matched, &unmatched] {
+            assert_eq!(r.status, 200, "[{b}] {}", r.text);
+            assert!(r.text.contains(r#"id="reference""#), "[{b}] a reference");
+            assert!(!r.text.contains(NAME), "[{b}] nobody's name on the answer");
+        }
+        let strip = |t: &str| {
+            let at = t.find(r#"id="reference">"#).unwrap() + 15;
+            format!("{}{}", &t[..at], &t[at + 8..])
+        };
+        assert_eq!(
+            strip(&matched.text),
+            strip(&unmatched.text),
+            "[{b}] the same answer but for the reference"
+        );
+        assert_eq!(count().await, before + 2, "[{b}]");
+        let bot = format!("{}http%3A%2F%2Fspam", form("601"));
+        let r = w.client.form(&link, &bot, Auth::None).await;
+        assert_eq!(
+            r.status, 429,
+            "[{b}] a filled honeypot is refused like a flood"
+        );
+
+        // The phone the resident left: masked on the list, in full on request, audited.
+        let staff = w.bearer(Role::CommunityStaff);
+        let list = w
+            .client
+            .get(&format!("/campaigns/{}/requests", w.a.campaign), staff)
+            .await;
+        assert_eq!(list.status, 200, "[{b}]");
+        assert!(
+            !list.text.contains("13700000011"),
+            "[{b}] masked on the list"
+        );
+        let uri = format!("/campaign-requests/{}/contact", w.a.campaign_request);
+        let r = w.client.form(&uri, "", staff).await;
+        assert_eq!(r.status, 200, "[{b}] {}", r.text);
+        assert!(
+            r.text.contains("13700000011"),
+            "[{b}] shown to who calls back"
+        );
+        let events = audit(&w.store, Some("campaign_request.contact")).await;
+        assert!(
+            events
+                .iter()
+                .any(|e| e.event.object_id == Some(w.a.campaign_request)),
+            "[{b}] the reveal is audited"
+        );
+
+        // A revealed export: a reason is required, then recorded.
+        let uri = format!("/campaigns/{}/export", w.a.campaign);
+        let r = w.client.form(&uri, "reason=", staff).await;
+        assert_eq!(r.status, 422, "[{b}] no reason, no export");
+        let r = w
+            .client
+            .form(&uri, "reason=%E6%A0%B8%E5%AF%B9%E5%AE%89%E8%A3%85", staff)
+            .await;
+        assert_eq!(r.status, 200, "[{b}]");
+        assert!(
+            r.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .contains("spreadsheetml"),
+            "[{b}]"
+        );
+        let events = audit(&w.store, Some("campaign.export_revealed")).await;
+        assert_eq!(events.len(), 1, "[{b}]");
+        assert_eq!(events[0].event.reason.as_deref(), Some("核对安装"), "[{b}]");
     }
 }

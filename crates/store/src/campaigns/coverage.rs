@@ -2,6 +2,7 @@
 //! nobody found. Counted per grid in SQL, added up per area here.
 
 use time::Date;
+use wangge_domain::campaign::Slot;
 use wangge_domain::{AreaPath, ItemStatus, Scope};
 
 use crate::db::Value;
@@ -163,6 +164,94 @@ impl Store {
             c.add_status(status, n);
             c.contactless += contactless;
             c.overdue_slots += overdue;
+        }
+        Ok(out)
+    }
+}
+
+/// One building's doors as its planner sees them: how many, how many still open, their slots
+/// and who has them (several when doors differ), each with its number of doors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildingSummary {
+    /// `None` for doors without a building (households not in a dwelling).
+    pub building_id: Option<i64>,
+    pub address: String,
+    pub doors: i64,
+    pub open: i64,
+    pub slots: Vec<(Slot, i64)>,
+    /// Assignee display names (`None`: nobody) and their doors.
+    pub assignees: Vec<(Option<String>, i64)>,
+}
+
+impl Store {
+    /// A campaign's doors inside the scope, per building, in address order.
+    pub async fn campaign_building_summary(
+        &self,
+        scope: &Scope,
+        campaign_id: i64,
+    ) -> Result<Vec<BuildingSummary>, StoreError> {
+        let mut p: Vec<Value> = Vec::from(params![campaign_id]);
+        let inside = within("ci.area_path", scope, &mut p);
+        let rows = self
+            .db
+            .query(
+                &format!(
+                    "SELECT ci.building_id, COALESCE(b.address, ''), ci.slot_starts_on, \
+                     ci.slot_ends_on, ci.slot_note, u.display_name, COUNT(*), \
+                     SUM(CASE WHEN ci.status IN ('pending', 'not_home', 'follow_up') \
+                     THEN 1 ELSE 0 END) \
+                     FROM campaign_items ci LEFT JOIN places b ON b.id = ci.building_id \
+                     LEFT JOIN users u ON u.id = ci.assignee_id \
+                     WHERE ci.campaign_id = ? AND {inside} \
+                     GROUP BY ci.building_id, b.address, ci.slot_starts_on, ci.slot_ends_on, \
+                     ci.slot_note, u.display_name \
+                     ORDER BY ci.building_id IS NULL, LENGTH(COALESCE(b.address, '')), \
+                     COALESCE(b.address, ''), ci.building_id"
+                ),
+                &p,
+                |r| {
+                    let slot = match (r.opt_date(2)?, r.opt_date(3)?) {
+                        (Some(s), Some(e)) => {
+                            Some(decode(Slot::new(s, e, r.opt_text(4)?.as_deref()))?)
+                        }
+                        _ => None,
+                    };
+                    Ok((
+                        r.opt_int(0)?,
+                        r.text(1)?,
+                        slot,
+                        r.opt_text(5)?,
+                        r.int(6)?,
+                        r.opt_int(7)?.unwrap_or(0),
+                    ))
+                },
+            )
+            .await?;
+        let mut out: Vec<BuildingSummary> = Vec::new();
+        for (building_id, address, slot, assignee, n, open) in rows {
+            if out.last().is_none_or(|b| b.building_id != building_id) {
+                out.push(BuildingSummary {
+                    building_id,
+                    address,
+                    doors: 0,
+                    open: 0,
+                    slots: Vec::new(),
+                    assignees: Vec::new(),
+                });
+            }
+            let b = out.last_mut().expect("just pushed");
+            b.doors += n;
+            b.open += open;
+            if let Some(slot) = slot {
+                match b.slots.iter_mut().find(|(s, _)| *s == slot) {
+                    Some(e) => e.1 += n,
+                    None => b.slots.push((slot, n)),
+                }
+            }
+            match b.assignees.iter_mut().find(|(a, _)| *a == assignee) {
+                Some(e) => e.1 += n,
+                None => b.assignees.push((assignee, n)),
+            }
         }
         Ok(out)
     }

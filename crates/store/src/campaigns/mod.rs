@@ -11,7 +11,7 @@ mod items;
 mod requests;
 mod targets;
 
-pub use coverage::{Coverage, CoverageArea, CoverageRow, StatusCounts};
+pub use coverage::{BuildingSummary, Coverage, CoverageArea, CoverageRow, StatusCounts};
 pub use items::{
     Attempt, CampaignItem, ExportItem, ItemFilter, ItemOrder, ItemSelection, ItemsChanged,
     RecordOutcome, WriteBack,
@@ -422,6 +422,38 @@ impl Store {
             )
             .await?
             .is_some())
+    }
+
+    /// Active staff users who work in the area at `path` (one of their areas holds it or lies
+    /// inside it), by role and name: whom a campaign's planner may name for its residents'
+    /// requests or hand doors to. The same rule as [`Store::user_covers`].
+    pub async fn campaign_staff(
+        &self,
+        path: &AreaPath,
+    ) -> Result<Vec<crate::assists::Colleague>, StoreError> {
+        let mut p = Vec::new();
+        let above = covering("a.path", path, &mut p);
+        let below = within("a.path", &Scope::of([path.clone()]), &mut p);
+        self.db
+            .query(
+                &format!(
+                    "SELECT u.id, u.username, u.display_name, u.role FROM users u \
+                     WHERE u.disabled_at IS NULL AND u.role IN ('grid_worker', 'community_staff', \
+                     'subdistrict_manager', 'district_manager') AND EXISTS (SELECT 1 FROM \
+                     user_areas ua JOIN areas a ON a.id = ua.area_id WHERE ua.user_id = u.id \
+                     AND ({above} OR {below})) ORDER BY u.role, u.display_name, u.id"
+                ),
+                &p,
+                |r| {
+                    Ok(crate::assists::Colleague {
+                        id: r.int(0)?,
+                        username: r.text(1)?,
+                        display_name: r.text(2)?,
+                        role: decode(wangge_domain::Role::parse(&r.text(3)?))?,
+                    })
+                },
+            )
+            .await
     }
 
     /// The campaign behind a public link, if the link is open (no scope: the link is the key).

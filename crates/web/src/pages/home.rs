@@ -123,6 +123,8 @@ struct HomePage {
     rows: Vec<OrderRow>,
     /// Open requests asking the caller for help.
     assists: Vec<AssistRow>,
+    /// Active campaigns: doors left for the caller, residents' requests for them.
+    campaigns: Vec<super::campaigns::TodayCampaign>,
 }
 
 async fn home(State(s): State<AppState>, page: Page) -> Response {
@@ -136,6 +138,7 @@ async fn home(State(s): State<AppState>, page: Page) -> Response {
     let mut cards = Vec::new();
     let mut rows = Vec::new();
     let mut assists = Vec::new();
+    let mut campaigns = Vec::new();
     if let Some(caller) = page.caller.as_ref().filter(|_| can_read) {
         let now = time::OffsetDateTime::now_utc();
         let open = wangge_store::work_orders::WorkOrderFilter {
@@ -150,12 +153,14 @@ async fn home(State(s): State<AppState>, page: Page) -> Response {
         let found = async {
             let (orders, _) = overdue_first(store, &scope, &open, &first, now).await?;
             let asked = store.assists(&scope, mine, true, &first).await?.items;
-            Ok::<_, StoreError>((orders, asked))
+            let active = super::campaigns::today(&s, caller).await?;
+            Ok::<_, StoreError>((orders, asked, active))
         };
         match found.await {
-            Ok((orders, asked)) => {
+            Ok((orders, asked, active)) => {
                 rows = orders.iter().map(|w| OrderRow::of(t, w, now)).collect();
                 assists = assist_rows(t, &asked, caller);
+                campaigns = active;
             }
             Err(e) => return page_error(page.shell, e),
         }
@@ -179,6 +184,7 @@ async fn home(State(s): State<AppState>, page: Page) -> Response {
         cards,
         rows,
         assists,
+        campaigns,
     })
 }
 

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod attachments;
 mod auth;
+mod campaigns;
 mod home;
 mod households;
 mod metrics;
@@ -21,7 +22,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use wangge_domain::Scope;
+use wangge_domain::{Permission, Scope};
 use wangge_services::identity::{Caller, Via};
 use wangge_services::{FieldError, ServiceError};
 
@@ -48,6 +49,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .merge(work_order::router())
         .merge(visits::router(upload_limit))
         .merge(attachments::router(upload_limit))
+        .merge(campaigns::router(upload_limit))
 }
 
 /// The language of a page: the user's choice (cookie), else the browser's first preference.
@@ -77,6 +79,8 @@ pub struct Shell {
     pub q: String,
     pub css: &'static str,
     pub js: &'static str,
+    /// The signed-in user may read the registry: the navigation offers campaigns.
+    pub nav_campaigns: bool,
 }
 
 impl Shell {
@@ -127,6 +131,7 @@ impl Page {
             q: String::new(),
             css: assets::css_url(),
             js: assets::htmx_url(),
+            nav_campaigns: caller.is_some_and(|c| c.role.can(Permission::RegistryRead)),
         }
     }
 }

@@ -309,12 +309,14 @@ pub struct GridData {
     pub attachment: i64,
     pub uf_assignment: i64,
     pub health_assignment: i64,
-    /// An active sweep over the grid's community, its door for the household, a resident's
-    /// pre-registration on that door, and the campaign's public link token.
+    pub building: i64,
+    /// A launched sweep over the grid's community with its public link open.
     pub campaign: i64,
-    pub campaign_item: i64,
-    pub campaign_request: i64,
     pub campaign_token: String,
+    /// The campaign's one door: the grid's household (assigned to the grid's worker, if any).
+    pub campaign_item: i64,
+    /// A resident's pre-registration matched to that door.
+    pub campaign_request: i64,
 }
 
 pub struct UserCreds {
@@ -503,27 +505,37 @@ async fn grid(r: &Registry, name: &'static str, city: i64, district6: &str, seq:
         work_order: work_order(r, household).await,
         assist: 0,
         attachment: 0,
+        building,
         campaign: 0,
+        campaign_token: String::new(),
         campaign_item: 0,
         campaign_request: 0,
-        campaign_token: String::new(),
     }
 }
 
-/// An active sweep over the grid's community (its one household is the one door), its public
-/// link open, and a resident's pre-registration for that door.
+/// A sweep over the grid's community, launched (its one door goes to the grid's worker, where
+/// there is one), its public link open, and one resident's request matched to the door (with a
+/// phone that is nobody's in the registry).
 async fn campaign(r: &Registry, g: &mut GridData, seq: u16) {
+    use wangge_domain::CampaignKind;
+    use wangge_domain::campaign::RuleDraft;
+    use wangge_domain::campaign::form::FieldDraft;
     use wangge_services::campaigns::{PlanCampaign, PublicRequest};
+    use wangge_store::campaigns::{ItemFilter, ItemOrder, RequestLimits};
     let all = Scope::everything();
     let plan = PlanCampaign {
         name: "节能窗改造入户".into(),
-        kind: wangge_domain::CampaignKind::Sweep,
-        purpose: None,
+        kind: CampaignKind::Sweep,
+        purpose: Some("核实安装时段是否有人在家".into()),
         area: AreaCode::parse(&g.community_code).unwrap(),
         starts_on: date!(2026 - 11 - 20),
         ends_on: date!(2026 - 12 - 20),
-        rule: Default::default(),
-        form: Vec::new(),
+        rule: RuleDraft::default(),
+        form: vec![FieldDraft {
+            label: "在家情况".into(),
+            kind: "text".into(),
+            ..Default::default()
+        }],
         desk_user_id: None,
     };
     let c = r
@@ -532,23 +544,49 @@ async fn campaign(r: &Registry, g: &mut GridData, seq: u16) {
         .expect("campaign");
     r.launch_campaign(&all, c.id).await.expect("launch");
     let c = r.set_campaign_link(&all, c.id, true).await.expect("link");
-    let token = c.public_token.expect("token");
+    let token = c.public_token.clone().expect("token");
+    let items = r
+        .store
+        .campaign_items(
+            &all,
+            c.id,
+            &ItemFilter::default(),
+            ItemOrder::Id,
+            &wangge_store::page::PageRequest::default(),
+        )
+        .await
+        .expect("doors")
+        .items;
+    assert_eq!(items.len(), 1, "one household per grid");
     let request = PublicRequest {
         kind: "act_for_me".into(),
-        name: "住户".into(),
+        message: Some("安装期间出差，请代为办理".into()),
+        name: "李四".into(),
         phone: format!("1370000{seq:04}"),
+        building_id: Some(g.building),
+        unit: Some("2".into()),
         dwelling: "601".into(),
-        ..Default::default()
+        website: None,
     };
     let receipt = r
-        .submit_public_request(&token, "192.0.2.1", request, Default::default())
+        .submit_public_request(
+            &token,
+            &format!("10.9.0.{seq}"),
+            request,
+            RequestLimits::default(),
+        )
         .await
         .expect("request")
-        .expect("within limits");
+        .expect("within the limits");
+    assert_eq!(
+        receipt.item_id,
+        Some(items[0].id),
+        "the request matched the door"
+    );
     g.campaign = c.id;
-    g.campaign_item = receipt.item_id.expect("the door matched");
-    g.campaign_request = receipt.request_id;
     g.campaign_token = token;
+    g.campaign_item = items[0].id;
+    g.campaign_request = receipt.request_id;
 }
 
 /// An assist request on grid A's work order naming every user (all of them cover grid A),
@@ -738,14 +776,12 @@ impl World {
             );
         }
         let notifications = notify_everyone(&store, &a, &users).await;
-        // After the delivery above: the requests' notifications to the doors' grid worker stay
-        // undelivered, so each inbox holds exactly its one assist notification.
-        for (g, seq) in [(&mut a, 11), (&mut b, 21), (&mut z, 31)] {
-            campaign(&registry, g, seq).await;
-        }
         for g in [&mut a, &mut b, &mut z] {
             let (by, to) = (&users[&Role::CommunityStaff], &users[&Role::GridWorker]);
             g.assist = assist(&store, g.work_order, by, to).await;
+        }
+        for (g, seq) in [(&mut a, 11), (&mut b, 21), (&mut z, 31)] {
+            campaign(&registry, g, seq).await;
         }
         let tags = store
             .tags(&Scope::everything())
