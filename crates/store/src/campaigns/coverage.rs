@@ -274,13 +274,13 @@ mod tests {
         b.add_status(ItemStatus::Pending, 4);
         b.contactless = 1;
         let grids = vec![(path("/1/2/3/"), a), (path("/1/2/4/"), b)];
-        let c = Coverage::from_grids(
-            &grids,
-            &[
-                (3, "一网格".into(), path("/1/2/3/")),
-                (4, "二网格".into(), path("/1/2/4/")),
-            ],
-        );
+        let area = |id: i64, name: &str| CoverageArea {
+            id,
+            code: format!("14010900100100{id}"),
+            name: name.into(),
+            path: path(&format!("/1/2/{id}/")),
+        };
+        let c = Coverage::from_grids(&grids, &[area(3, "一网格"), area(4, "二网格")]);
         assert_eq!(c.total.total, 8);
         assert_eq!(c.total.reached_permille(), 375);
         assert_eq!(c.total.worked_permille(), 500);

@@ -11,6 +11,9 @@ use wangge_testkit::backends;
 use super::attachments::upload;
 use super::support::*;
 
+/// A member: name, birth date (YYYYMMDD), ID sequence number.
+type Member = (&'static str, &'static str, u16);
+
 /// 西矿街小区 3号楼 2单元 with 101 (an elderly party member, 81), 102 (an elderly party member
 /// under home health monitoring, and her son), 201 (a young family); returns
 /// (building, [households], [party members]).
@@ -21,7 +24,7 @@ async fn compound(api: &Api, t: &Tree) -> (i64, Vec<i64>, Vec<i64>) {
         .unwrap();
     let mut households = Vec::new();
     let mut party = Vec::new();
-    let people: [(&str, &[(&str, &str, u16)]); 3] = [
+    let people: [(&str, &[Member]); 3] = [
         ("101", &[("王建国", "19450301", 11)]),
         (
             "102",
