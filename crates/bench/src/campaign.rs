@@ -11,11 +11,10 @@
 use std::io::Write;
 use std::time::Instant;
 
-use anyhow::Context;
 use wangge_domain::campaign::RuleDraft;
 use wangge_domain::{CampaignKind, Scope, TagCode};
 use wangge_services::campaigns::{PlanCampaign, PreviewTargets};
-use wangge_services::storage::{StorageConfig, open_store};
+use wangge_services::storage::StorageConfig;
 use wangge_services::{Clock, Registry};
 use wangge_store::db::Value;
 use wangge_store::params;
@@ -80,15 +79,8 @@ pub async fn run_campaign_bench(
     out: &mut dyn Write,
 ) -> anyhow::Result<BenchReport> {
     writeln!(out, "campaign bench on {}", cfg.storage.describe())?;
-    let store = open_store(&cfg.storage)
-        .await
-        .context("opening the store")?;
-    let today = Clock::System.today();
-    let build = if store.max_ids().await?.person == 0 {
-        Some(crate::build_demo(&store, cfg.residents, cfg.seed, today, out).await?)
-    } else {
-        None
-    };
+    let (store, today, build) =
+        crate::open_or_build(&cfg.storage, cfg.residents, cfg.seed, out).await?;
     let registry = Registry::new(store.clone(), Clock::Fixed(today));
     let born_by = registry.clock.born_by_age(COHORT_AGE_MIN);
     let targets = Targets::pick(&store, born_by, cfg.seed).await?;

@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use time::macros::format_description;
 use wangge_domain::{NewPassword, Role, Scope, Username};
 use wangge_services::identity::Identity;
-use wangge_services::storage::{StorageConfig, open_store};
+use wangge_services::storage::StorageConfig;
 use wangge_services::{Clock, Registry};
 use wangge_store::Store;
 
@@ -321,19 +321,8 @@ pub async fn run_http_bench(
         bail!("--connections must be at least 1");
     }
     writeln!(out, "HTTP bench on {}", cfg.storage.describe())?;
-    let store = open_store(&cfg.storage)
-        .await
-        .context("opening the store")?;
-    let today = Clock::System.today();
-    let build = if store.max_ids().await?.person == 0 {
-        Some(crate::build_demo(&store, cfg.residents, cfg.seed, today, out).await?)
-    } else {
-        writeln!(
-            out,
-            "the store already holds persons: measuring them as they are"
-        )?;
-        None
-    };
+    let (store, _, build) =
+        crate::open_or_build(&cfg.storage, cfg.residents, cfg.seed, out).await?;
     let registry = Registry::new(store.clone(), Clock::System);
     let born_by = registry.clock.born_by_age(COHORT_AGE_MIN);
     let t = Targets::pick(&store, born_by, cfg.seed).await?;

@@ -95,20 +95,18 @@ pub(crate) async fn build_demo(
     })
 }
 
-/// Opens the store (building the demo city into it when it holds no persons), then measures
-/// each workload through the product and through the raw driver, one after the other on the
-/// calling task. Progress and the report (a table, then markdown) go to `out`.
-pub async fn run_registry_bench(
-    cfg: &RegistryBenchConfig,
+/// Opens the store, building the demo city into it when it holds no persons; returns the store,
+/// today (Beijing) and the build, if there was one.
+pub(crate) async fn open_or_build(
+    storage: &StorageConfig,
+    residents: u64,
+    seed: u64,
     out: &mut dyn Write,
-) -> anyhow::Result<BenchReport> {
-    writeln!(out, "registry bench on {}", cfg.storage.describe())?;
-    let store = open_store(&cfg.storage)
-        .await
-        .context("opening the store")?;
+) -> anyhow::Result<(Store, time::Date, Option<BuildReport>)> {
+    let store = open_store(storage).await.context("opening the store")?;
     let today = Clock::System.today();
     let build = if store.max_ids().await?.person == 0 {
-        let b = build_demo(&store, cfg.residents, cfg.seed, today, out).await?;
+        let b = build_demo(&store, residents, seed, today, out).await?;
         writeln!(
             out,
             "demo city built: {} persons, {} households in {:.1} s ({:.0} persons/s)",
@@ -125,6 +123,18 @@ pub async fn run_registry_bench(
         )?;
         None
     };
+    Ok((store, today, build))
+}
+
+/// Opens the store (building the demo city into it when it holds no persons), then measures
+/// each workload through the product and through the raw driver, one after the other on the
+/// calling task. Progress and the report (a table, then markdown) go to `out`.
+pub async fn run_registry_bench(
+    cfg: &RegistryBenchConfig,
+    out: &mut dyn Write,
+) -> anyhow::Result<BenchReport> {
+    writeln!(out, "registry bench on {}", cfg.storage.describe())?;
+    let (store, today, build) = open_or_build(&cfg.storage, cfg.residents, cfg.seed, out).await?;
     let registry = Registry::new(store.clone(), Clock::Fixed(today));
     let born_by = registry.clock.born_by_age(COHORT_AGE_MIN);
     let targets = targets::Targets::pick(&store, born_by, cfg.seed).await?;
