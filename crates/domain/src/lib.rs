@@ -7,6 +7,7 @@ pub mod access;
 pub mod area;
 pub mod assist;
 pub mod campaign;
+pub mod entrustment;
 pub mod error;
 pub mod id_number;
 pub mod name;
