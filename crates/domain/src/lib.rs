@@ -30,6 +30,9 @@ pub use campaign::{
     CampaignError, CampaignForm, CampaignKind, CampaignState, ContactMode, ItemOutcome, ItemStatus,
     TargetRule,
 };
+pub use entrustment::{
+    Custody, CustodyError, Entrustment, EntrustmentError, EntrustmentState, KeyEvent, KeyHolder,
+};
 pub use error::{DomainError, TransitionError};
 pub use id_number::IdNumber;
 pub use name::{PersonName, normalize_query};

@@ -23,12 +23,26 @@
 //!   how a receipt code is read from a hash; the store computes the BLAKE3 chain like the audit
 //!   trail's (see [`receipt`]).
 
+pub mod custody;
+#[cfg(test)]
+mod fixtures;
 mod input;
+pub mod key;
+mod state;
 
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime, Time, UtcOffset};
 
+pub use custody::{Custody, CustodyError, Overdue, OverdueKind};
 pub use input::EntrustmentInput;
+pub use key::{
+    CabinetSlot, Company, HolderKind, KeyAction, KeyActionKind, KeyEvent, KeyHolder, KeyNote, Lend,
+    PhotoDigest, Witness,
+};
+pub use state::{
+    Entrustment, EntrustmentError, EntrustmentParty, EntrustmentState, EntrustmentStep,
+    HANDOVER_LEAD,
+};
 
 use crate::error::{DomainError, Echo};
 use crate::reason::may_hold_personal_number;
