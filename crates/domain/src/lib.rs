@@ -32,6 +32,7 @@ pub use campaign::{
 };
 pub use entrustment::{
     Custody, CustodyError, Entrustment, EntrustmentError, EntrustmentState, KeyEvent, KeyHolder,
+    ReceiptCode,
 };
 pub use error::{DomainError, TransitionError};
 pub use id_number::IdNumber;

@@ -28,6 +28,7 @@ pub mod custody;
 mod fixtures;
 mod input;
 pub mod key;
+pub mod receipt;
 mod state;
 
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,7 @@ pub use key::{
     CabinetSlot, Company, HolderKind, KeyAction, KeyActionKind, KeyEvent, KeyHolder, KeyNote, Lend,
     PhotoDigest, Witness,
 };
+pub use receipt::ReceiptCode;
 pub use state::{
     Entrustment, EntrustmentError, EntrustmentParty, EntrustmentState, EntrustmentStep,
     HANDOVER_LEAD,
