@@ -230,6 +230,7 @@ pub enum DomainError {
     SlaDuration,
     WorkOrder(TransitionError),
     Campaign(crate::campaign::CampaignInput),
+    Entrustment(crate::entrustment::EntrustmentInput),
 }
 
 impl From<TransitionError> for DomainError {
@@ -275,6 +276,7 @@ impl DomainError {
             Self::SlaDuration => "work_order.sla",
             Self::WorkOrder(e) => e.code(),
             Self::Campaign(e) => e.code(),
+            Self::Entrustment(e) => e.code(),
         }
     }
 
@@ -359,6 +361,7 @@ impl DomainError {
             Self::SlaDuration => "办理时限应在 1 分钟到 366 天之间（整秒）".to_owned(),
             Self::WorkOrder(e) => e.message_zh(),
             Self::Campaign(e) => e.message_zh(),
+            Self::Entrustment(e) => e.message_zh(),
         }
     }
 
@@ -470,6 +473,7 @@ impl DomainError {
             }
             Self::WorkOrder(e) => e.message_en(),
             Self::Campaign(e) => e.message_en(),
+            Self::Entrustment(e) => e.message_en(),
         }
     }
 }

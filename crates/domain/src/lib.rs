@@ -7,6 +7,7 @@ pub mod access;
 pub mod area;
 pub mod assist;
 pub mod campaign;
+pub mod entrustment;
 pub mod error;
 pub mod id_number;
 pub mod name;
@@ -28,6 +29,10 @@ pub use assist::{AssistError, AssistState, AssistStep, Party};
 pub use campaign::{
     CampaignError, CampaignForm, CampaignKind, CampaignState, ContactMode, ItemOutcome, ItemStatus,
     TargetRule,
+};
+pub use entrustment::{
+    Custody, CustodyError, Entrustment, EntrustmentError, EntrustmentState, KeyEvent, KeyHolder,
+    ReceiptCode,
 };
 pub use error::{DomainError, TransitionError};
 pub use id_number::IdNumber;

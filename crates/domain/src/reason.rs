@@ -23,6 +23,12 @@ fn longest_digit_run(s: &str) -> usize {
     best
 }
 
+/// Whether free text could carry an ID or phone number; such text is refused wherever it would
+/// be kept in a trail (audit reasons, key-custody notes).
+pub(crate) fn may_hold_personal_number(s: &str) -> bool {
+    longest_digit_run(s) > MAX_DIGIT_RUN
+}
+
 impl Reason {
     pub fn parse(s: &str) -> Result<Reason, DomainError> {
         let t = s.trim();
@@ -30,7 +36,7 @@ impl Reason {
         if !(2..=200).contains(&n) || t.chars().any(char::is_control) {
             return Err(DomainError::ReasonLength);
         }
-        if longest_digit_run(t) > MAX_DIGIT_RUN {
+        if may_hold_personal_number(t) {
             return Err(DomainError::ReasonNumber);
         }
         Ok(Reason(t.to_owned()))
