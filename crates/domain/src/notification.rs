@@ -13,6 +13,8 @@
 //! - **assist requested**: the colleagues named in the request, when the order is in their scope.
 //! - **campaign request**: the staff member named for a resident's pre-registration (the
 //!   campaign's desk, else the door's assignee), when the door is in their scope.
+//! - **key overdue**: the staff answerable for an entrusted key kept too long (its holder, the
+//!   lend's supervisor, or the named staff when it is in the cabinet).
 
 use serde::{Deserialize, Serialize};
 
@@ -31,15 +33,19 @@ pub enum NotificationEvent {
     /// A resident pre-registered on a campaign's public page (W2); told to the staff member
     /// named for it.
     CampaignRequest,
+    /// An entrusted key is held past the entrustment's end or lent past its expected return;
+    /// told to the staff answerable for it, about the work order raised.
+    KeyOverdue,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 5] = [
+    pub const ALL: [NotificationEvent; 6] = [
         Self::WorkOrderAssigned,
         Self::WorkOrderEscalated,
         Self::WorkOrderResolved,
         Self::AssistRequested,
         Self::CampaignRequest,
+        Self::KeyOverdue,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -49,6 +55,7 @@ impl NotificationEvent {
             Self::WorkOrderResolved => "work_order_resolved",
             Self::AssistRequested => "assist_requested",
             Self::CampaignRequest => "campaign_request",
+            Self::KeyOverdue => "key_overdue",
         }
     }
 
@@ -63,6 +70,7 @@ impl NotificationEvent {
             Self::WorkOrderResolved => "工单已办结",
             Self::AssistRequested => "请求协助",
             Self::CampaignRequest => "居民预登记",
+            Self::KeyOverdue => "托管钥匙超期",
         }
     }
 
@@ -73,6 +81,7 @@ impl NotificationEvent {
             Self::WorkOrderResolved => "Work order resolved",
             Self::AssistRequested => "Assist requested",
             Self::CampaignRequest => "Resident pre-registration",
+            Self::KeyOverdue => "Entrusted key overdue",
         }
     }
 

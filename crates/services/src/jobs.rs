@@ -122,7 +122,8 @@ impl JobRunner {
         }
     }
 
-    /// The server's jobs: the escalation pass every minute, and notification delivery.
+    /// The server's jobs: the escalation pass every minute, notification delivery, and the
+    /// entrustments pass (expiry, overdue keys) every ten minutes.
     pub fn standard(registry: &Registry, now: Now, owner: impl Into<String>) -> Self {
         let delivery = Delivery::standard(registry.store.clone());
         JobRunner::new(registry.store.clone(), now, owner, RunnerConfig::default())
@@ -138,6 +139,11 @@ impl JobRunner {
                 NOTIFICATION_JOB,
                 Arc::new(delivery),
                 Some(Duration::seconds(30)),
+            )
+            .register(
+                crate::entrustments::KEY_OVERDUE_JOB,
+                crate::entrustments::OverduePass::standard(registry),
+                Some(Duration::minutes(10)),
             )
     }
 

@@ -8,6 +8,7 @@ pub mod audit_writer;
 pub mod campaigns;
 pub mod clock;
 pub mod demo;
+pub mod entrustments;
 mod error;
 pub mod identity;
 pub mod jobs;

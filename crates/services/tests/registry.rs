@@ -270,7 +270,7 @@ async fn migrations_are_recorded_and_idempotent() {
             wangge_store::migrate::current_version(t.store.db())
                 .await
                 .unwrap(),
-            9,
+            10,
             "{}",
             t.name
         );

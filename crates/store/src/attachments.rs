@@ -17,6 +17,8 @@ pub enum AttachmentParent {
     WorkOrder(i64),
     /// A timeline entry of a work order.
     WorkOrderEvent(i64),
+    /// An entrustment: photos of the work done in the resident's absence and of key hand-overs.
+    Entrustment(i64),
 }
 
 impl AttachmentParent {
@@ -25,12 +27,16 @@ impl AttachmentParent {
             Self::Visit(_) => "visit",
             Self::WorkOrder(_) => "work_order",
             Self::WorkOrderEvent(_) => "work_order_event",
+            Self::Entrustment(_) => "entrustment",
         }
     }
 
     pub fn id(&self) -> i64 {
         match self {
-            Self::Visit(id) | Self::WorkOrder(id) | Self::WorkOrderEvent(id) => *id,
+            Self::Visit(id)
+            | Self::WorkOrder(id)
+            | Self::WorkOrderEvent(id)
+            | Self::Entrustment(id) => *id,
         }
     }
 
@@ -39,6 +45,7 @@ impl AttachmentParent {
             "visit" => Ok(Self::Visit(id)),
             "work_order" => Ok(Self::WorkOrder(id)),
             "work_order_event" => Ok(Self::WorkOrderEvent(id)),
+            "entrustment" => Ok(Self::Entrustment(id)),
             other => Err(StoreError::Decode(format!(
                 "attachments.parent_kind: {other}"
             ))),
@@ -109,13 +116,16 @@ fn parent_in_scope(scope: &Scope, p: &mut Vec<Value>) -> String {
     let visit = within("v.area_path", scope, p);
     let order = within("w.area_path", scope, p);
     let event = within("w.area_path", scope, p);
+    let entrustment = within("en.area_path", scope, p);
     format!(
         "((a.parent_kind = 'visit' AND EXISTS (SELECT 1 FROM visits v \
            WHERE v.id = a.parent_id AND {visit})) \
          OR (a.parent_kind = 'work_order' AND EXISTS (SELECT 1 FROM work_orders w \
            WHERE w.id = a.parent_id AND {order})) \
          OR (a.parent_kind = 'work_order_event' AND EXISTS (SELECT 1 FROM work_order_events e \
-           JOIN work_orders w ON w.id = e.work_order_id WHERE e.id = a.parent_id AND {event})))"
+           JOIN work_orders w ON w.id = e.work_order_id WHERE e.id = a.parent_id AND {event})) \
+         OR (a.parent_kind = 'entrustment' AND EXISTS (SELECT 1 FROM entrustments en \
+           WHERE en.id = a.parent_id AND {entrustment})))"
     )
 }
 
@@ -141,6 +151,10 @@ async fn parent_area(
                 "SELECT w.area_path FROM work_order_events e \
                  JOIN work_orders w ON w.id = e.work_order_id WHERE e.id = ? AND {inside}"
             )
+        }
+        AttachmentParent::Entrustment(_) => {
+            let inside = within("area_path", scope, &mut p);
+            format!("SELECT area_path FROM entrustments WHERE id = ? AND {inside}")
         }
     };
     tx.query_opt(&sql, &p, |r| r.text(0))

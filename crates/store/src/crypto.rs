@@ -27,6 +27,12 @@ pub enum Field {
     RequestPhone,
     /// A client address, kept only as a lookup hash for abuse limits.
     ClientAddress,
+    /// The phone of a resident who entrusts their key.
+    EntrustmentPhone,
+    /// A contractor's phone on a key event.
+    ContractorPhone,
+    /// A resident's link and the one-time codes and view sessions behind it.
+    ResidentAccess,
 }
 
 impl Field {
@@ -36,6 +42,9 @@ impl Field {
             Field::Phone => b"persons.phone",
             Field::RequestPhone => b"campaign_requests.contact_phone",
             Field::ClientAddress => b"client_address",
+            Field::EntrustmentPhone => b"entrustments.contact_phone",
+            Field::ContractorPhone => b"key_events.contractor_phone",
+            Field::ResidentAccess => b"resident_access",
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod crypto;
 pub mod db;
+pub mod entrustments;
 mod error;
 pub mod migrate;
 mod scope_sql;

@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_jobs_notifications"),
     migration!(8, "0008_attachments"),
     migration!(9, "0009_campaigns"),
+    migration!(10, "0010_entrustments"),
 ];
 
 fn checksum(sql: &str) -> String {

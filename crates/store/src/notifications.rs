@@ -48,6 +48,8 @@ pub struct Notification {
     pub level: Option<u8>,
     pub campaign_id: Option<i64>,
     pub campaign_request_id: Option<i64>,
+    /// The entrustment whose key is overdue (key_overdue).
+    pub entrustment_id: Option<i64>,
     /// The work order's or campaign's title.
     pub title: String,
     pub area_path: AreaPath,
@@ -62,7 +64,7 @@ pub struct Notification {
 
 const COLS: &str = "id, idempotency_key, event, channel, recipient_id, work_order_id, \
      assist_request_id, level, title, area_path, state, attempts, next_attempt_at, last_error, \
-     created_at, delivered_at, read_at, campaign_id, campaign_request_id";
+     created_at, delivered_at, read_at, campaign_id, campaign_request_id, entrustment_id";
 
 fn notification_from_row(r: &dyn DbRow) -> Result<Notification, StoreError> {
     let event = r.text(2)?;
@@ -93,6 +95,7 @@ fn notification_from_row(r: &dyn DbRow) -> Result<Notification, StoreError> {
         read_at: r.opt_timestamp(16)?,
         campaign_id: r.opt_int(17)?,
         campaign_request_id: r.opt_int(18)?,
+        entrustment_id: r.opt_int(19)?,
     })
 }
 
@@ -111,6 +114,7 @@ pub struct OutboxEvent<'a> {
     pub assist_request_id: Option<i64>,
     pub campaign_id: Option<i64>,
     pub campaign_request_id: Option<i64>,
+    pub entrustment_id: Option<i64>,
     pub level: Option<u8>,
     pub title: &'a str,
     pub area_path: &'a AreaPath,
@@ -157,6 +161,7 @@ pub(crate) async fn enqueue_for_transition(
         assist_request_id: None,
         campaign_id: None,
         campaign_request_id: None,
+        entrustment_id: None,
         level: (event == NotificationEvent::WorkOrderEscalated).then_some(order.escalation_level),
         title: &record.title,
         area_path: &record.area_path,
@@ -218,8 +223,8 @@ pub(crate) async fn enqueue(
                 .execute(
                     "INSERT INTO notifications (idempotency_key, event, channel, recipient_id, \
                      work_order_id, assist_request_id, level, campaign_id, campaign_request_id, \
-                     title, area_path, state, attempts, next_attempt_at, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) \
+                     entrustment_id, title, area_path, state, attempts, next_attempt_at, \
+                     created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) \
                      ON CONFLICT (idempotency_key) DO NOTHING",
                     &params![
                         key,
@@ -231,6 +236,7 @@ pub(crate) async fn enqueue(
                         ev.level.map(i64::from),
                         ev.campaign_id,
                         ev.campaign_request_id,
+                        ev.entrustment_id,
                         ev.title,
                         ev.area_path.as_str(),
                         ev.at,
@@ -255,6 +261,43 @@ pub(crate) async fn enqueue(
 const RANK: &str = "(CASE WHEN read_at IS NULL THEN 0 ELSE 1 END)";
 
 impl Store {
+    /// Outbox rows telling `recipients` that an entrustment's key is overdue, about the work
+    /// order raised for it. Idempotent per entrustment and order.
+    pub async fn enqueue_key_overdue(
+        &self,
+        entrustment_id: i64,
+        work_order_id: i64,
+        recipients: &[i64],
+        title: &str,
+        area_path: &AreaPath,
+        at: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let ev = OutboxEvent {
+            event: NotificationEvent::KeyOverdue,
+            work_order_id: Some(work_order_id),
+            assist_request_id: None,
+            level: None,
+            campaign_id: None,
+            campaign_request_id: None,
+            entrustment_id: Some(entrustment_id),
+            title,
+            area_path,
+            occurrence: format!("key_overdue:{entrustment_id}:{work_order_id}"),
+            actor_id: None,
+            at,
+        };
+        let mut tx = self.db.begin().await?;
+        let n = enqueue(
+            &mut tx,
+            &self.channels,
+            &ev,
+            &Recipients::Users(recipients.to_vec()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Outbox rows for an assist request on a work order in `scope`: one per named colleague
     /// (who can see the order) × channel. Idempotent per request.
     pub async fn enqueue_assist_requested(
@@ -311,6 +354,7 @@ impl Store {
             assist_request_id: Some(assist_request_id),
             campaign_id: None,
             campaign_request_id: None,
+            entrustment_id: None,
             level: None,
             title: &title,
             area_path: &path,

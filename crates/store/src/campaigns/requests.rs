@@ -246,6 +246,7 @@ impl Store {
                 level: None,
                 campaign_id: Some(new.campaign_id),
                 campaign_request_id: Some(request_id),
+                entrustment_id: None,
                 title: &name,
                 area_path: &area,
                 occurrence: format!("campaign_request:{request_id}"),
