@@ -415,8 +415,8 @@ async fn a_restarted_runner_picks_up_due_jobs() {
         after.start().await.unwrap();
         let report = after.run_due().await.unwrap();
         assert_eq!(
-            report.succeeded, 3,
-            "[{b}] escalation, delivery, the one-off job"
+            report.succeeded, 4,
+            "[{b}] escalation, delivery, the entrustments pass, the one-off job"
         );
         assert_eq!(counter.runs("after-restart"), 1, "[{b}]");
         assert_eq!(escalations(&r1, &ids).await, vec![(1, 1); 3], "[{b}]");
