@@ -238,6 +238,63 @@ pub const RULES: &[Rule] = &[
     ),
     rule("GET", "/api/v1/public/campaigns/{token}", Public),
     rule("POST", "/api/v1/public/campaigns/{token}/requests", Public),
+    rule("GET", "/api/v1/entrustments", Needs(RegistryRead)),
+    rule("POST", "/api/v1/entrustments", Needs(RegistryWrite)),
+    rule("GET", "/api/v1/entrustments/{id}", Needs(RegistryRead)),
+    rule(
+        "POST",
+        "/api/v1/entrustments/{id}/steps",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "POST",
+        "/api/v1/entrustments/{id}/key-events",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "GET",
+        "/api/v1/entrustments/{id}/attachments",
+        Needs(RegistryRead),
+    ),
+    rule(
+        "POST",
+        "/api/v1/entrustments/{id}/attachments",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "POST",
+        "/api/v1/entrustments/{id}/resident-link",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "POST",
+        "/api/v1/entrustments/{id}/resident-code",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "POST",
+        "/api/v1/entrustments/{id}/contact",
+        Needs(RegistryWrite),
+    ),
+    rule("GET", "/api/v1/key-cabinet", Needs(RegistryRead)),
+    rule("GET", "/api/v1/key-receipts/{code}", Needs(RegistryRead)),
+    rule(
+        "POST",
+        "/api/v1/campaign-requests/{id}/entrust",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "POST",
+        "/api/v1/resident/entrustments/{link}/session",
+        Public,
+    ),
+    rule("GET", "/api/v1/resident/entrustments/{link}", Public),
+    rule("POST", "/api/v1/resident/entrustments/{link}/steps", Public),
+    rule(
+        "GET",
+        "/api/v1/resident/entrustments/{link}/photos/{id}",
+        Public,
+    ),
     // Last: the authorization matrix works the campaigns before closing them.
     rule(
         "POST",
@@ -347,6 +404,7 @@ pub const PAGE_RULES: &[Rule] = &[
 /// a body within the photo limit instead of the JSON/form one.
 pub const UPLOAD_ROUTES: &[&str] = &[
     "/api/v1/visits/{id}/attachments",
+    "/api/v1/entrustments/{id}/attachments",
     "/api/v1/campaign-items/{id}/outcome",
     "/api/v1/work-orders/{id}/attachments",
     "/households/{id}/visits",

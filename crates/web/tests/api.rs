@@ -7,6 +7,8 @@ mod assists;
 mod attachments;
 #[path = "api/campaigns.rs"]
 mod campaigns;
+#[path = "api/entrustments.rs"]
+mod entrustments;
 #[path = "api/support.rs"]
 mod support;
 #[path = "api/visits.rs"]

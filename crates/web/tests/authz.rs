@@ -166,7 +166,8 @@ async fn every_route_has_a_rule_and_every_rule_a_route() {
                 .replace("{member_id}", "1")
                 .replace("{name}", "app.css")
                 .replace("{code}", "en")
-                .replace("{token}", "x");
+                .replace("{token}", "x")
+                .replace("{link}", "x");
             let method = Method::from_bytes(rule.method.as_bytes()).unwrap();
             let r = client.send(method, &uri, None, Auth::None, &[]).await;
             assert!(
@@ -207,6 +208,13 @@ enum Kind {
     /// A campaign's public page (`/c/{token}`, `/api/v1/public/campaigns/{token}`): no
     /// account, the link's token is the key.
     PublicCampaign,
+    Entrustment,
+    /// The key cabinet: the entrustments whose key is held, in scope.
+    KeyCabinet,
+    /// A key hand-over named by its receipt code.
+    KeyReceipt,
+    /// The resident's own entrustment page: the link and a one-time code are the key.
+    ResidentView,
     /// Work-order categories: configuration, not area-scoped.
     Category,
     /// Work-order metrics: figures, not rows (scoping checked on its own below).
@@ -242,6 +250,10 @@ fn kind_of(path: &str) -> Kind {
         "campaign-requests" => Kind::CampaignRequest,
         "public" => Kind::PublicCampaign,
         "c" => Kind::PublicCampaign,
+        "entrustments" => Kind::Entrustment,
+        "key-cabinet" => Kind::KeyCabinet,
+        "key-receipts" => Kind::KeyReceipt,
+        "resident" => Kind::ResidentView,
         "work-order-categories" => Kind::Category,
         "notifications" => Kind::Notification,
         "session" => Kind::Session,
@@ -278,6 +290,10 @@ struct Objs {
     campaign_token: String,
     /// The grid worker (of grid A), whom doors can be given to.
     grid_worker: i64,
+    entrustment: i64,
+    receipt: String,
+    entrustment_photo: i64,
+    resident_link: String,
 }
 
 /// The objects a request targets for a role, or `None` when the role has no such object
@@ -309,6 +325,10 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
                     campaign_request: MISSING,
                     campaign_token: "missing".into(),
                     grid_worker: w.user(Role::GridWorker).user_id,
+                    entrustment: MISSING,
+                    receipt: "0000-0000".into(),
+                    entrustment_photo: MISSING,
+                    resident_link: "missing".into(),
                 },
                 w.a.community_code.clone(),
             ));
@@ -341,6 +361,10 @@ fn objs(w: &World, role: Role, target: Target, kind: Kind) -> Option<(Objs, Stri
             campaign_request: g.campaign_request,
             campaign_token: g.campaign_token.clone(),
             grid_worker: w.user(Role::GridWorker).user_id,
+            entrustment: g.entrustment,
+            receipt: g.receipt.clone(),
+            entrustment_photo: g.entrustment_photo,
+            resident_link: g.resident_link.clone(),
         },
         g.community_code.clone(),
     ))
@@ -368,6 +392,9 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
         Kind::CampaignItem => o.campaign_item,
         Kind::CampaignRequest => o.campaign_request,
         Kind::PublicCampaign => 0,
+        Kind::Entrustment => o.entrustment,
+        Kind::ResidentView => o.entrustment_photo,
+        Kind::KeyCabinet | Kind::KeyReceipt => 0,
         Kind::Category | Kind::Metrics | Kind::Session | Kind::Audit | Kind::Probe => {
             assert!(
                 is_collection(rule.path),
@@ -381,7 +408,9 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
         .path
         .replace("{id}", &id.to_string())
         .replace("{member_id}", &o.member.to_string())
-        .replace("{token}", &o.campaign_token);
+        .replace("{token}", &o.campaign_token)
+        .replace("{code}", &o.receipt)
+        .replace("{link}", &o.resident_link);
     assert!(
         !uri.contains('{'),
         "the matrix cannot fill {}: add the parameter",
@@ -389,7 +418,14 @@ fn uri_for(rule: &Rule, o: &Objs) -> String {
     );
     if rule.method == "GET"
         && is_collection(rule.path)
-        && !matches!(kind, Kind::Session | Kind::Probe | Kind::PublicCampaign)
+        && !matches!(
+            kind,
+            Kind::Session
+                | Kind::Probe
+                | Kind::PublicCampaign
+                | Kind::ResidentView
+                | Kind::KeyReceipt
+        )
     {
         uri.push_str("?limit=500");
     }
@@ -488,6 +524,31 @@ fn body_for(rule: &Rule, o: &Objs, community_code: &str, n: u32) -> Option<Value
             | "/api/v1/campaign-items/{id}/reopen"
             | "/api/v1/campaign-requests/{id}/contact",
         ) => return None,
+        // An entrustment on the target's household (the caller is the named staff member).
+        ("POST", "/api/v1/entrustments") => json!({
+            "household_id": o.household, "resident_name": "张伟", "phone": "13700001234",
+            "purpose": "更换节能窗", "first_day": "2026-12-05", "last_day": "2026-12-07",
+            "acts": ["hold_key"], "channel": "phone_call"
+        }),
+        // The entrustments are active: cancelling is refused (409) once found.
+        ("POST", "/api/v1/entrustments/{id}/steps") => json!({"step": "cancel"}),
+        // A correction annotates the first event and moves nothing.
+        ("POST", "/api/v1/entrustments/{id}/key-events") => {
+            json!({"kind": "correction", "corrects": 1, "note": "矩阵核对"})
+        }
+        ("POST", "/api/v1/entrustments/{id}/attachments") => world::photo_upload(),
+        ("POST", "/api/v1/campaign-requests/{id}/entrust") => json!({
+            "purpose": "更换节能窗", "first_day": "2026-12-05", "last_day": "2026-12-07",
+            "acts": ["hold_key"], "channel": "phone_call"
+        }),
+        ("POST", "/api/v1/resident/entrustments/{link}/session") => json!({"code": "000000"}),
+        ("POST", "/api/v1/resident/entrustments/{link}/steps") => json!({"step": "revoke"}),
+        (
+            "POST",
+            "/api/v1/entrustments/{id}/resident-link"
+            | "/api/v1/entrustments/{id}/resident-code"
+            | "/api/v1/entrustments/{id}/contact",
+        ) => return None,
         (m, p) => panic!("the matrix has no request body for {m} {p}: add one"),
     };
     Some(b)
@@ -525,6 +586,7 @@ fn scoping(rule: &Rule) -> Scoping {
             | Kind::Audit
             | Kind::Probe
             | Kind::PublicCampaign
+            | Kind::ResidentView
     ) {
         return Scoping::None;
     }
@@ -556,6 +618,7 @@ fn list_marker(w: &World, rule: &Rule, role: Role, target: Target) -> Vec<i64> {
         Kind::Assignment => vec![g.care_assignment],
         Kind::WorkOrder => vec![g.work_order],
         Kind::Campaign => vec![g.campaign],
+        Kind::Entrustment | Kind::KeyCabinet => vec![g.entrustment],
         Kind::Notification => match target {
             Target::In => vec![w.notifications[&role]],
             _ => vec![w.someone_elses_notification(role)],
@@ -626,6 +689,10 @@ async fn authorization_matrix() {
                     let expected = if rule.path == "/api/v1/session" {
                         // Signing in is public; wrong credentials are its own 401.
                         anon.status == 401 && anon.code() == "auth.invalid_credentials"
+                    } else if kind == Kind::ResidentView {
+                        // The resident's page: without the code's session it shows nothing (and
+                        // the matrix has replaced the link by the time it gets here: 404).
+                        matches!(anon.status.as_u16(), 401 | 404 | 422)
                     } else if rule.method == "POST" {
                         // A resident's pre-registration is accepted, not created.
                         anon.status == 202
@@ -665,6 +732,13 @@ async fn authorization_matrix() {
                 }
             }
             cells.push(anon.status.as_u16().to_string());
+            if kind == Kind::ResidentView {
+                // Staff credentials open nothing here: only the resident's code does (tested on
+                // its own below).
+                cells.extend(Role::ALL.map(|_| "-".to_owned()));
+                table.push((rule.method.to_owned(), rule.path.to_owned(), cells));
+                continue;
+            }
 
             for role in Role::ALL {
                 let auth = w.bearer(role);
@@ -694,6 +768,7 @@ async fn authorization_matrix() {
                         "/api/v1/persons/{id}/reveal"
                             | "/api/v1/campaigns/{id}/export"
                             | "/api/v1/campaign-requests/{id}/contact"
+                            | "/api/v1/entrustments/{id}/contact"
                     );
                     if !reveals {
                         let l = leaked(&w, &r.text);

@@ -95,7 +95,7 @@ pub(crate) struct Received {
     pub fields: Vec<(String, String)>,
 }
 
-fn attachments_of(s: &AppState) -> Result<&Attachments, ApiError> {
+pub(crate) fn attachments_of(s: &AppState) -> Result<&Attachments, ApiError> {
     s.attachments.as_ref().ok_or_else(|| ApiError::Denied {
         status: StatusCode::SERVICE_UNAVAILABLE,
         code: "attachment.unavailable",
@@ -201,7 +201,7 @@ pub(crate) async fn receive(mut mp: Multipart, max_files: usize) -> Result<Recei
 }
 
 /// The one photo an API upload carries, with no stray fields.
-fn single(got: Received) -> Result<Upload, ApiError> {
+pub(crate) fn single(got: Received) -> Result<Upload, ApiError> {
     if let Some((name, _)) = got.fields.iter().find(|(n, _)| n != "csrf_token") {
         return Err(FieldError::new(name, "field.unknown", "未知字段", "Unknown field").into());
     }
@@ -211,7 +211,7 @@ fn single(got: Received) -> Result<Upload, ApiError> {
         .ok_or_else(|| FieldError::required("file").into())
 }
 
-fn uploaded(a: Attachment) -> (StatusCode, Extension<Audited>, Json<AttachmentOut>) {
+pub(crate) fn uploaded(a: Attachment) -> (StatusCode, Extension<Audited>, Json<AttachmentOut>) {
     let audited = Extension(Audited {
         action: Some("attachment.upload"),
         object_type: Some("attachment"),
@@ -323,7 +323,7 @@ async fn work_order_attachments(
     Ok(Json(found.into_iter().map(AttachmentOut::from).collect()))
 }
 
-fn serve_file(a: &Attachment, variant: Variant, bytes: Vec<u8>) -> Response {
+pub(crate) fn serve_file(a: &Attachment, variant: Variant, bytes: Vec<u8>) -> Response {
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(

@@ -7,12 +7,14 @@ pub mod attachments;
 pub mod audit;
 pub mod campaign_items;
 pub mod campaigns;
+pub mod entrustments;
 pub mod health;
 pub mod households;
 pub mod notifications;
 pub mod persons;
 pub mod places;
 pub mod public;
+pub mod resident;
 pub mod session;
 pub mod tags;
 pub mod visits;
@@ -62,7 +64,9 @@ pub fn router(upload_body_limit: usize, upload_page_limit: usize) -> OpenApiRout
             .merge(attachments::router(upload_body_limit))
             .merge(campaigns::router())
             .merge(campaign_items::router(upload_page_limit))
-            .merge(public::router()),
+            .merge(public::router())
+            .merge(entrustments::router(upload_body_limit))
+            .merge(resident::router()),
     )
 }
 

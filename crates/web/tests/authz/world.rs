@@ -317,6 +317,12 @@ pub struct GridData {
     pub campaign_item: i64,
     /// A resident's pre-registration matched to that door.
     pub campaign_request: i64,
+    /// A confirmed entrustment on the household naming the grid worker, its key received (one
+    /// event, with its receipt code), a photo on it, and the resident's link.
+    pub entrustment: i64,
+    pub receipt: String,
+    pub entrustment_photo: i64,
+    pub resident_link: String,
 }
 
 pub struct UserCreds {
@@ -510,7 +516,92 @@ async fn grid(r: &Registry, name: &'static str, city: i64, district6: &str, seq:
         campaign_token: String::new(),
         campaign_item: 0,
         campaign_request: 0,
+        entrustment: 0,
+        receipt: String::new(),
+        entrustment_photo: 0,
+        resident_link: String::new(),
     }
+}
+
+/// A confirmed entrustment on the grid's household with its key received: created in the store
+/// (the named grid worker works only in grid A, which the services would check), confirmed on
+/// the resident's page, one key event, one photo.
+async fn entrustment(r: &Registry, attachments: &Attachments, g: &mut GridData, worker: i64) {
+    use wangge_domain::entrustment::{
+        ContactChannel, Entrustment, EntrustmentPeriod, EntrustmentStep, KeyAction, KeyEvent,
+        NamedStaff, Permissions, Purpose, StaffId, Terms, Witness,
+    };
+    use wangge_services::entrustments::OpenView;
+    use wangge_store::entrustments::{NewEntrustment, NewKeyEvent};
+    let all = Scope::everything();
+    let now = time::OffsetDateTime::now_utc();
+    let terms = Terms {
+        purpose: Purpose::parse("更换节能窗").unwrap(),
+        period: EntrustmentPeriod::new(
+            now - time::Duration::hours(1),
+            now + time::Duration::days(7),
+        )
+        .unwrap(),
+        permissions: Permissions::parse("hold_key,let_contractors_in,take_photos").unwrap(),
+        channel: ContactChannel::parse("phone_call").unwrap(),
+        staff: NamedStaff::new([StaffId(worker)]).unwrap(),
+    };
+    let new = NewEntrustment {
+        household_id: g.household,
+        resident_name: "张伟".into(),
+        contact_phone: PhoneNumber::parse(&g.phone).unwrap(),
+        entrustment: Entrustment::propose(terms, now).unwrap(),
+        campaign_request_id: None,
+        created_by: (None, "matrix".into()),
+    };
+    let e = r
+        .store
+        .create_entrustment(&all, &new)
+        .await
+        .expect("entrustment");
+    let link = r.resident_link(&all, e.id).await.expect("link");
+    let code = r.resident_code(&all, e.id).await.expect("code");
+    let OpenView::Opened { session } = r.open_resident_view(&link, &code).await.unwrap() else {
+        panic!("the code opens the view");
+    };
+    r.resident_step(&link, &session, EntrustmentStep::Confirm)
+        .await
+        .expect("confirmed");
+    let received = time::OffsetDateTime::now_utc();
+    let event = KeyEvent::new(KeyAction::ReceivedFromResident, received, StaffId(worker))
+        .with_witness(Witness::Resident);
+    let (_, ev) = r
+        .store
+        .append_key_event(
+            &all,
+            e.id,
+            &NewKeyEvent {
+                event,
+                actor_name: "u_grid_worker".into(),
+                attachment_id: None,
+            },
+        )
+        .await
+        .expect("stored")
+        .expect("the custody rules allow it");
+    let upload = wangge_services::attachments::Upload {
+        bytes: wangge_media::fixtures::photo_with_location(),
+        declared_type: Some("image/jpeg".into()),
+        keep_location: false,
+    };
+    g.entrustment_photo = attachments
+        .upload(
+            &all,
+            (None, "matrix"),
+            wangge_store::attachments::AttachmentParent::Entrustment(e.id),
+            upload,
+        )
+        .await
+        .expect("photo")
+        .id;
+    g.entrustment = e.id;
+    g.receipt = ev.receipt.to_string();
+    g.resident_link = link;
 }
 
 /// A sweep over the grid's community, launched (its one door goes to the grid's worker, where
@@ -782,6 +873,10 @@ impl World {
         }
         for (g, seq) in [(&mut a, 11), (&mut b, 21), (&mut z, 31)] {
             campaign(&registry, g, seq).await;
+        }
+        let worker = users[&Role::GridWorker].user_id;
+        for g in [&mut a, &mut b, &mut z] {
+            entrustment(&registry, &attachments, g, worker).await;
         }
         let tags = store
             .tags(&Scope::everything())
