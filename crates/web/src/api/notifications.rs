@@ -25,8 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationOut {
     pub id: i64,
-    /// work_order_assigned, work_order_escalated, work_order_resolved, assist_requested or
-    /// campaign_request.
+    /// work_order_assigned, work_order_escalated, work_order_resolved, assist_requested,
+    /// campaign_request or key_overdue.
     pub event: String,
     pub event_name_zh: String,
     pub event_name_en: String,
@@ -37,6 +37,8 @@ pub struct NotificationOut {
     /// The campaign and the resident's request (campaign_request).
     pub campaign_id: Option<i64>,
     pub campaign_request_id: Option<i64>,
+    /// The entrustment whose key is overdue (key_overdue; the work order is the one raised).
+    pub entrustment_id: Option<i64>,
     /// The work order's or the campaign's title.
     pub title: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -57,6 +59,7 @@ impl From<Notification> for NotificationOut {
             level: n.level,
             campaign_id: n.campaign_id,
             campaign_request_id: n.campaign_request_id,
+            entrustment_id: n.entrustment_id,
             title: n.title,
             created_at: n.created_at,
             read_at: n.read_at,
