@@ -3,8 +3,7 @@
 //! and the door list as an Excel export (masked unless revealed with a reason).
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -13,9 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wangge_domain::campaign::RuleDraft;
 use wangge_domain::campaign::form::{FieldDraft, FieldKind};
-use wangge_domain::{AreaCode, CampaignKind, CampaignState, Reason, ResidenceType, TagCode};
-use wangge_services::FieldError;
-use wangge_services::campaigns::{ExportSheet, PlanCampaign, PreviewTargets};
+use wangge_domain::{AreaCode, CampaignKind, CampaignState, ResidenceType, TagCode};
+use wangge_services::campaigns::{PlanCampaign, PreviewTargets};
 use wangge_store::campaigns::{Campaign, CampaignFilter, Coverage, Preview, StatusCounts};
 
 use super::{PageOf, area_filter, page_request};
@@ -34,7 +32,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(preview_newcomers, add_newcomers))
         .routes(routes!(set_link))
         .routes(routes!(campaign_coverage))
-        .routes(routes!(export_masked, export_revealed))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema, Default)]
@@ -156,7 +153,7 @@ impl From<Campaign> for CampaignOut {
     }
 }
 
-fn audited(action: &'static str, c: &Campaign) -> Extension<Audited> {
+pub(crate) fn audited(action: &'static str, c: &Campaign) -> Extension<Audited> {
     Extension(Audited {
         action: Some(action),
         object_type: Some("campaign"),
@@ -563,63 +560,4 @@ fn coverage_out(target_count: i64, c: Coverage) -> CoverageOut {
             })
             .collect(),
     }
-}
-
-fn xlsx_response(sheet: ExportSheet, id: i64) -> Result<Response, ApiError> {
-    let rows: Vec<Vec<String>> = sheet.rows.into_iter().map(|r| r.0).collect();
-    let bytes = wangge_sheets::xlsx(&sheet.name, &sheet.headers, &rows).map_err(|e| {
-        tracing::error!(error = %e, "export failed");
-        ApiError::from(wangge_store::StoreError::Backend("xlsx export".into()))
-    })?;
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"campaign-{id}.xlsx\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
-}
-
-/// The doors with their results and form answers as an Excel sheet, phones masked.
-#[utoipa::path(get, path = "/campaigns/{id}/export", tag = "campaigns",
-    responses((status = 200, description = "xlsx workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 404, body = Problem)))]
-async fn export_masked(
-    State(s): State<AppState>,
-    CallerScope(scope): CallerScope,
-    Path(id): Path<i64>,
-) -> ApiResult<(Extension<Audited>, Response)> {
-    let sheet = s.registry.campaign_sheet(&scope, id, false).await?;
-    let c = s.registry.store.campaign(&scope, id).await?;
-    Ok((audited("campaign.export", &c), xlsx_response(sheet, id)?))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct RevealExportIn {
-    /// Why the full phone numbers are needed (2–200 characters, no numbers); audited.
-    pub reason: String,
-}
-
-/// The same export with full phone numbers, for roles allowed to reveal them, with a reason.
-#[utoipa::path(post, path = "/campaigns/{id}/export", tag = "campaigns", request_body = RevealExportIn,
-    responses((status = 200, description = "xlsx workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn export_revealed(
-    State(s): State<AppState>,
-    CallerScope(scope): CallerScope,
-    Path(id): Path<i64>,
-    ApiJson(body): ApiJson<RevealExportIn>,
-) -> ApiResult<(Extension<Audited>, Response)> {
-    let reason = Reason::parse(&body.reason).map_err(|e| FieldError::from_domain("reason", &e))?;
-    let sheet = s.registry.campaign_sheet(&scope, id, true).await?;
-    let c = s.registry.store.campaign(&scope, id).await?;
-    let mut a = audited("campaign.export_revealed", &c);
-    a.0.reason = Some(reason.as_str().to_owned());
-    Ok((a, xlsx_response(sheet, id)?))
 }

@@ -5,7 +5,9 @@ pub mod areas;
 pub mod assists;
 pub mod attachments;
 pub mod audit;
+pub mod campaign_export;
 pub mod campaign_items;
+pub mod campaign_requests;
 pub mod campaigns;
 pub mod entrustments;
 pub mod health;
@@ -63,7 +65,9 @@ pub fn router(upload_body_limit: usize, upload_page_limit: usize) -> OpenApiRout
             .merge(assists::router())
             .merge(attachments::router(upload_body_limit))
             .merge(campaigns::router())
+            .merge(campaign_export::router())
             .merge(campaign_items::router(upload_page_limit))
+            .merge(campaign_requests::router())
             .merge(public::router())
             .merge(entrustments::router(upload_body_limit))
             .merge(resident::router()),
