@@ -85,7 +85,7 @@ impl TermsForm {
 
     pub fn names(&self, staff_id: impl std::fmt::Display) -> bool {
         let id = staff_id.to_string();
-        self.staff.iter().any(|s| *s == id)
+        self.staff.contains(&id)
     }
 
     /// The command, with the dates that did not parse as field errors of their own.

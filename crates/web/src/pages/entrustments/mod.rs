@@ -49,7 +49,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/entrustments/{id}/contact", post(actions::contact))
         .route(
             "/entrustments/{id}/photos",
-            post(actions::photos).layer(uploads.clone()),
+            post(actions::photos).layer(uploads),
         )
         .route(
             "/entrustments/{id}/key-events",
