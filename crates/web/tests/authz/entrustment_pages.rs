@@ -273,3 +273,64 @@ async fn entrustments_are_recorded_from_a_household_or_a_pre_registration_once()
         );
     }
 }
+
+/// A key still held after the entrustment's end is flagged everywhere staff look: the list
+/// ("overdue only" finds it), the key cabinet (first, marked), the named staff member's today
+/// card, and the entrustment's page with the reason. Out-of-scope keys appear nowhere.
+#[tokio::test]
+async fn overdue_keys_are_flagged_where_staff_look() {
+    for ts in backends().await {
+        let b = ts.name;
+        let w = World::new(&ts).await;
+        let c = &w.client;
+        let worker = w.bearer(Role::GridWorker);
+        let marker = format!(r#"href="/entrustments/{}""#, w.a.entrustment);
+        let overdue_only = "/entrustments?view=area&overdue=1";
+        let r = c.get(overdue_only, worker).await;
+        assert!(!r.text.contains(&marker), "[{b}] not overdue yet");
+        assert!(
+            c.get("/entrustments", worker).await.text.contains(&marker),
+            "[{b}]"
+        );
+
+        // The period ended just after the key was received; the key is still with the grid
+        // worker. (Earlier than the hand-over, the chain would no longer replay.)
+        let received = w
+            .store
+            .db()
+            .query_opt(
+                "SELECT at FROM key_events WHERE entrustment_id = ? AND seq = 1",
+                &wangge_store::params![w.a.entrustment],
+                |r| r.timestamp(0),
+            )
+            .await
+            .unwrap()
+            .expect("the world's key was received");
+        let ended = received + time::Duration::milliseconds(1);
+        super::set_time(&w.store, "entrustments", "ends_at", w.a.entrustment, ended).await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let r = c.get(overdue_only, worker).await;
+        assert!(r.text.contains(&marker) && r.text.contains("逾期"), "[{b}]");
+        let other = format!(r#"href="/entrustments/{}""#, w.b.entrustment);
+        assert!(!r.text.contains(&other), "[{b}] another grid's key");
+        let cabinet = c.get("/key-cabinet", worker).await;
+        assert!(
+            cabinet.text.contains(&marker) && cabinet.text.contains("逾期 1 把"),
+            "[{b}] {}",
+            cabinet.text
+        );
+        let today = c.get("/", worker).await;
+        let card = today.text.split(r#"id="my-keys""#).nth(1).unwrap_or("");
+        assert!(
+            card.contains(&marker) && card.contains("逾期"),
+            "[{b}] the today card"
+        );
+        let page = c
+            .get(&format!("/entrustments/{}", w.a.entrustment), worker)
+            .await;
+        assert!(
+            page.text.contains("委托已结束，钥匙尚未归还居民"),
+            "[{b}] the reason on the page"
+        );
+    }
+}

@@ -29,7 +29,7 @@ use wangge_domain::Permission;
 use wangge_domain::entrustment::{EntrustmentState, HolderKind};
 use wangge_services::FieldError;
 use wangge_store::entrustments::{EntrustmentFilter, EntrustmentRecord};
-use wangge_store::page::{Cursor, PageRequest};
+use wangge_store::page::{Cursor, MAX_LIMIT, PageRequest};
 
 use super::work_orders::when;
 use super::{Page, Shell, page_error, render};
@@ -181,6 +181,7 @@ pub(crate) fn ymd(d: time::Date) -> String {
 struct ListPage {
     shell: Shell,
     mine: bool,
+    overdue: bool,
     state: String,
     states: Vec<(String, String)>,
     rows: Vec<EntrustmentRow>,
@@ -191,29 +192,34 @@ struct ListPage {
 struct ListQuery {
     view: Option<String>,
     state: Option<String>,
+    /// Only keys overdue now (held past the end, or lent past the expected return).
+    overdue: Option<String>,
     cursor: Option<String>,
 }
 
 /// The entrustments naming me (default) or all in my area, newest first, by state; each with
-/// where its key is and whether it is overdue.
+/// where its key is and whether it is overdue. "Overdue only" looks at the keys held now (few:
+/// the key cabinet's list), all on one page.
 async fn list(State(s): State<AppState>, page: Page, Query(q): Query<ListQuery>) -> Response {
     let Some(caller) = page.caller.clone() else {
         return super::to_login(false);
     };
     let t = page.t();
     let mine = q.view.as_deref() != Some("area");
+    let overdue = q.overdue.as_deref().is_some_and(|o| !o.is_empty());
     let state = q
         .state
         .as_deref()
         .and_then(|s| EntrustmentState::parse(s).ok());
     let filter = EntrustmentFilter {
         state,
+        key_held: overdue,
         staff_id: mine.then_some(caller.user_id),
         ..Default::default()
     };
     let req = PageRequest {
         after: q.cursor.as_deref().and_then(|c| Cursor::decode(c).ok()),
-        limit: 50,
+        limit: if overdue { MAX_LIMIT } else { 50 },
     };
     let found = match s
         .registry
@@ -225,19 +231,25 @@ async fn list(State(s): State<AppState>, page: Page, Query(q): Query<ListQuery>)
         Err(e) => return page_error(page.shell, e),
     };
     let now = OffsetDateTime::now_utc();
+    let (items, next) = if overdue {
+        let late = found.items.into_iter().filter(|r| overdue_now(r, now));
+        (late.collect::<Vec<_>>(), None)
+    } else {
+        (found.items, found.next)
+    };
     render(&ListPage {
         mine,
+        overdue,
         state: state.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         states: EntrustmentState::ALL
             .iter()
             .map(|s| (s.as_str().to_owned(), state_name(t, *s).to_owned()))
             .collect(),
-        rows: found
-            .items
+        rows: items
             .iter()
             .map(|r| EntrustmentRow::of(t, r, now))
             .collect(),
-        next: found.next.map(|c| c.encode()),
+        next: next.map(|c| c.encode()),
         shell: page.shell,
     })
 }
