@@ -16,9 +16,11 @@ use wangge_services::{Clock, Registry, ServiceError};
 use wangge_store::audit::NewAuditEvent;
 use wangge_store::households::NewHousehold;
 use wangge_store::identity::{NewUser, User};
+use wangge_store::page::PageRequest;
 use wangge_store::params;
 use wangge_store::persons::{Joining, NewPerson};
 use wangge_store::places::NewPlace;
+use wangge_store::work_orders::WorkOrderFilter;
 use wangge_testkit::{TestStore, backends};
 
 const AREAS: &str = include_str!("fixtures/sample-areas.geojson");
@@ -582,6 +584,27 @@ async fn a_revoked_entrustment_lends_nothing_and_overdue_keys_raise_one_work_ord
                 .unwrap();
         assert_eq!(order.title, "施工人员借用钥匙超期未还", "[{b}]");
         assert_eq!(order.household_id, Some(w.household), "[{b}]");
+        // The household's orders (the entrustment's page lists them) hold it; another
+        // household's do not.
+        let of = |h: i64| {
+            let filter = WorkOrderFilter {
+                household_id: Some(h),
+                ..Default::default()
+            };
+            let (r, s) = (&w.r, s.clone());
+            async move {
+                r.store
+                    .work_orders(&s, &filter, &PageRequest::default())
+                    .await
+                    .unwrap()
+                    .items
+                    .iter()
+                    .map(|o| o.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert!(of(w.household).await.contains(&order.id), "[{b}]");
+        assert!(of(w.household + 1000).await.is_empty(), "[{b}]");
         let rows =
             w.r.store
                 .notifications_for_order(&all(), order.id)
@@ -610,5 +633,84 @@ async fn a_revoked_entrustment_lends_nothing_and_overdue_keys_raise_one_work_ord
             .await
             .unwrap();
         assert!(ev.late, "[{b}] recorded late");
+    }
+}
+
+/// Checking a hand-over answers as recording it would — field errors, the custody rule that
+/// refuses it — and records nothing, so a page can store a photo only for a hand-over that will
+/// be accepted.
+#[tokio::test]
+async fn checking_a_key_event_answers_like_recording_it_and_records_nothing() {
+    for t in backends().await {
+        let b = t.name;
+        let w = world(&t).await;
+        let s = scope_of(&w.worker);
+        let e =
+            w.r.create_entrustment(&s, by(&w.worker), entrust(&w, 3))
+                .await
+                .unwrap();
+        let received = witnessed("received_from_resident", "resident");
+        // Before the resident confirms: the same conflict as recording.
+        let err =
+            w.r.check_key_event(&s, by(&w.worker), e.id, &received)
+                .await
+                .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ServiceError::Conflict {
+                    code: "custody.outside_consent",
+                    ..
+                }
+            ),
+            "[{b}] {err:?}"
+        );
+        confirmed(&w, &s, e.id).await;
+        w.r.check_key_event(&s, by(&w.worker), e.id, &received)
+            .await
+            .unwrap();
+        // A colleague who is not named may not take the key; a bad slot is a field error.
+        let err =
+            w.r.check_key_event(&s, by(&w.staff), e.id, &received)
+                .await
+                .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ServiceError::Conflict {
+                    code: "custody.not_named",
+                    ..
+                }
+            ),
+            "[{b}] {err:?}"
+        );
+        let bad_slot = RecordKeyEvent {
+            slot: Some("？".into()),
+            ..key("stored")
+        };
+        let ServiceError::Invalid(f) =
+            w.r.check_key_event(&s, by(&w.worker), e.id, &bad_slot)
+                .await
+                .unwrap_err()
+        else {
+            panic!("[{b}]")
+        };
+        assert_eq!(f[0].field, "slot", "[{b}]");
+        // Out of scope: like a missing entrustment.
+        let err =
+            w.r.check_key_event(&scope_of(&w.outsider), by(&w.outsider), e.id, &received)
+                .await
+                .unwrap_err();
+        assert!(matches!(err, ServiceError::NotFound), "[{b}] {err:?}");
+        // Nothing was recorded by any of it.
+        assert!(
+            w.r.store.key_events(&s, e.id).await.unwrap().is_empty(),
+            "[{b}]"
+        );
+        let (_, ev) =
+            w.r.record_key_event(&s, by(&w.worker), e.id, received)
+                .await
+                .unwrap();
+        assert_eq!(ev.seq, 1, "[{b}]");
     }
 }

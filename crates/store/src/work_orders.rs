@@ -141,6 +141,8 @@ pub struct WorkOrderFilter {
     pub unit: Option<String>,
     /// Only orders reported by this user.
     pub reported_by_id: Option<i64>,
+    /// Only orders about this household (an entrustment's page lists them).
+    pub household_id: Option<i64>,
     /// Only orders not yet closed or rejected.
     pub open_only: bool,
 }
@@ -558,6 +560,10 @@ impl Store {
         if let Some(u) = filter.reported_by_id {
             conds.push("w.reported_by_id = ?".into());
             p.push(Value::Int(u));
+        }
+        if let Some(h) = filter.household_id {
+            conds.push("w.household_id = ?".into());
+            p.push(Value::Int(h));
         }
         if filter.open_only {
             conds.push("w.state NOT IN ('closed', 'rejected')".into());

@@ -398,6 +398,48 @@ pub const PAGE_RULES: &[Rule] = &[
     // and the handler refuses cross-site posts (there is no session, so no CSRF token).
     rule("GET", "/c/{token}", Public),
     rule("POST", "/c/{token}", Public),
+    rule("GET", "/entrustments", Needs(RegistryRead)),
+    rule("GET", "/entrustments/new", Needs(RegistryWrite)),
+    rule("POST", "/entrustments/new", Needs(RegistryWrite)),
+    rule(
+        "POST",
+        "/campaign-requests/{id}/entrust",
+        Needs(RegistryWrite),
+    ),
+    rule("GET", "/entrustments/{id}", Needs(RegistryRead)),
+    rule(
+        "POST",
+        "/entrustments/{id}/key-events",
+        Needs(RegistryWrite),
+    ),
+    rule("POST", "/entrustments/{id}/photos", Needs(RegistryWrite)),
+    rule("POST", "/entrustments/{id}/cancel", Needs(RegistryWrite)),
+    rule("POST", "/entrustments/{id}/contact", Needs(RegistryWrite)),
+    rule(
+        "GET",
+        "/entrustments/{id}/receipts/{seq}",
+        Needs(RegistryRead),
+    ),
+    rule("GET", "/key-cabinet", Needs(RegistryRead)),
+    // The resident's own page: no account; the unguessable link is the key and a one-time code
+    // from staff opens a short view (its own cookie). Posts from other sites are refused by the
+    // handler (no session, so no CSRF token). Before the link and code rules below, which
+    // replace the authorization matrix's link and use up its codes.
+    rule("GET", "/r/{link}", Public),
+    rule("POST", "/r/{link}", Public),
+    rule("POST", "/r/{link}/steps", Public),
+    rule("GET", "/r/{link}/photos/{id}", Public),
+    rule("GET", "/r/{link}/photos/{id}/thumbnail", Public),
+    rule(
+        "POST",
+        "/entrustments/{id}/resident-link",
+        Needs(RegistryWrite),
+    ),
+    rule(
+        "POST",
+        "/entrustments/{id}/resident-code",
+        Needs(RegistryWrite),
+    ),
 ];
 
 /// Routes whose bodies are multipart forms with photos: the guard reads the CSRF field of such
@@ -410,6 +452,8 @@ pub const UPLOAD_ROUTES: &[&str] = &[
     "/households/{id}/visits",
     "/work-orders/{id}/attachments",
     "/campaign-items/{id}/outcome",
+    "/entrustments/{id}/key-events",
+    "/entrustments/{id}/photos",
 ];
 
 pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {

@@ -3,8 +3,8 @@
 
 use time::{Duration, OffsetDateTime};
 use wangge_domain::entrustment::{
-    CabinetSlot, Company, KeyAction, KeyActionKind, KeyEvent, KeyNote, Lend, PhotoDigest, StaffId,
-    Witness,
+    CabinetSlot, Company, Custody, KeyAction, KeyActionKind, KeyEvent, KeyNote, Lend, PhotoDigest,
+    StaffId, Witness,
 };
 use wangge_domain::{PersonName, PhoneNumber, Scope};
 use wangge_store::StoreError;
@@ -51,6 +51,7 @@ fn required<T>(errors: &mut Vec<FieldError>, name: &str, v: Option<T>) -> Option
 }
 
 impl Registry {
+    /// Records a key hand-over if the custody rules allow it.
     pub async fn record_key_event(
         &self,
         scope: &Scope,
@@ -58,6 +59,54 @@ impl Registry {
         id: i64,
         cmd: RecordKeyEvent,
     ) -> Result<(EntrustmentRecord, KeyEventRecord)> {
+        let event = self.key_event(scope, by, id, &cmd).await?;
+        let new = NewKeyEvent {
+            event,
+            actor_name: by.1.to_owned(),
+            attachment_id: cmd.attachment_id,
+        };
+        self.store
+            .append_key_event(scope, id, &new)
+            .await?
+            .map_err(|e| custody_conflict(&e))
+    }
+
+    /// Whether `cmd` would be recorded now, without recording anything: the same field errors
+    /// and custody conflicts as [`Registry::record_key_event`]. A page that takes a photo with the
+    /// hand-over asks this before storing the photo, so a refused hand-over leaves no photo behind
+    /// on the entrustment (the photo does not change what the rules allow).
+    pub async fn check_key_event(
+        &self,
+        scope: &Scope,
+        by: (i64, &str),
+        id: i64,
+        cmd: &RecordKeyEvent,
+    ) -> Result<()> {
+        let cmd = RecordKeyEvent {
+            attachment_id: None,
+            ..cmd.clone()
+        };
+        let event = self.key_event(scope, by, id, &cmd).await?;
+        let rec = self.store.entrustment(scope, id).await?;
+        let events = self.store.key_events(scope, id).await?;
+        let custody = Custody::replay(&rec.entrustment, events.iter().map(|e| &e.event)).map_err(
+            |(seq, e)| StoreError::Decode(format!("key chain event {seq}: {}", e.code())),
+        )?;
+        custody
+            .apply(&rec.entrustment, &event)
+            .map(|_| ())
+            .map_err(|e| custody_conflict(&e))
+    }
+
+    /// The event as typed, every part parsed (field errors all at once), on an entrustment the
+    /// caller sees.
+    async fn key_event(
+        &self,
+        scope: &Scope,
+        by: (i64, &str),
+        id: i64,
+        cmd: &RecordKeyEvent,
+    ) -> Result<KeyEvent> {
         self.store.entrustment(scope, id).await?;
         let now = OffsetDateTime::now_utc();
         let at = cmd.at.unwrap_or(now);
@@ -151,14 +200,6 @@ impl Registry {
         if let Some(p) = photo {
             event = event.with_photo(p);
         }
-        let new = NewKeyEvent {
-            event,
-            actor_name: by.1.to_owned(),
-            attachment_id: cmd.attachment_id,
-        };
-        self.store
-            .append_key_event(scope, id, &new)
-            .await?
-            .map_err(|e| custody_conflict(&e))
+        Ok(event)
     }
 }

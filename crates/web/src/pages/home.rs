@@ -125,6 +125,8 @@ struct HomePage {
     assists: Vec<AssistRow>,
     /// Active campaigns: doors left for the caller, residents' requests for them.
     campaigns: Vec<super::campaigns::TodayCampaign>,
+    /// Keys held on entrustments naming the caller, overdue first.
+    keys: Vec<super::entrustments::TodayKey>,
 }
 
 async fn home(State(s): State<AppState>, page: Page) -> Response {
@@ -139,6 +141,7 @@ async fn home(State(s): State<AppState>, page: Page) -> Response {
     let mut rows = Vec::new();
     let mut assists = Vec::new();
     let mut campaigns = Vec::new();
+    let mut keys = Vec::new();
     if let Some(caller) = page.caller.as_ref().filter(|_| can_read) {
         let now = time::OffsetDateTime::now_utc();
         let open = wangge_store::work_orders::WorkOrderFilter {
@@ -154,13 +157,15 @@ async fn home(State(s): State<AppState>, page: Page) -> Response {
             let (orders, _) = overdue_first(store, &scope, &open, &first, now).await?;
             let asked = store.assists(&scope, mine, true, &first).await?.items;
             let active = super::campaigns::today(&s, caller).await?;
-            Ok::<_, StoreError>((orders, asked, active))
+            let held = super::entrustments::today(&s, caller, t).await?;
+            Ok::<_, StoreError>((orders, asked, active, held))
         };
         match found.await {
-            Ok((orders, asked, active)) => {
+            Ok((orders, asked, active, held)) => {
                 rows = orders.iter().map(|w| OrderRow::of(t, w, now)).collect();
                 assists = assist_rows(t, &asked, caller);
                 campaigns = active;
+                keys = held;
             }
             Err(e) => return page_error(page.shell, e),
         }
@@ -185,6 +190,7 @@ async fn home(State(s): State<AppState>, page: Page) -> Response {
         rows,
         assists,
         campaigns,
+        keys,
     })
 }
 

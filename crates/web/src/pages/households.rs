@@ -10,7 +10,9 @@ use serde::Deserialize;
 use wangge_domain::{Permission, Relation, ResidenceType, TagSubject};
 use wangge_services::registry::CreateHousehold;
 use wangge_store::StoreError;
+use wangge_store::entrustments::EntrustmentFilter;
 use wangge_store::households::{Household, Member};
+use wangge_store::page::PageRequest;
 use wangge_store::places::Place;
 use wangge_store::tags::{Labelled, Tag};
 
@@ -50,6 +52,8 @@ struct HouseholdPage {
     visits: Vec<super::visits::VisitRow>,
     outcomes: Options,
     person_tags: Vec<Tag>,
+    /// Entrustments on this household, newest first.
+    entrustments: Vec<super::entrustments::EntrustmentRow>,
 }
 
 pub(super) async fn household_view(
@@ -92,6 +96,22 @@ pub(super) async fn household_view(
         .is_some_and(|c| c.role.can(Permission::RegistryWrite));
     let (relations, residences) = choices_for_members(page);
     let visits = super::visits::history(s, page, id).await?;
+    let entrusted = EntrustmentFilter {
+        household_id: Some(id),
+        ..Default::default()
+    };
+    let first = PageRequest {
+        after: None,
+        limit: 20,
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let entrustments = store
+        .entrustments(&scope, &entrusted, &first)
+        .await?
+        .items
+        .iter()
+        .map(|r| super::entrustments::EntrustmentRow::of(page.t(), r, now))
+        .collect();
     let person_tags = s
         .registry
         .store
@@ -108,6 +128,7 @@ pub(super) async fn household_view(
             visits,
             outcomes: super::visits::outcomes(page.t()),
             person_tags,
+            entrustments,
             shell: page.shell.clone(),
             crumbs,
             household,

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod attachments;
 mod auth;
 mod campaigns;
+mod entrustments;
 mod home;
 mod households;
 mod metrics;
@@ -50,6 +51,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .merge(visits::router(upload_limit))
         .merge(attachments::router(upload_limit))
         .merge(campaigns::router(upload_limit))
+        .merge(entrustments::router(upload_limit))
 }
 
 /// The language of a page: the user's choice (cookie), else the browser's first preference.

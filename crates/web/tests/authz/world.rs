@@ -204,6 +204,14 @@ impl Client {
         self.form_body(uri, &ct, b, auth).await
     }
 
+    /// A form post without credentials but with extra headers (the resident's page: its own
+    /// cookie, an `Origin`).
+    pub async fn form_with(&self, uri: &str, form: &str, extra: &[(&str, &str)]) -> Resp {
+        let ct = "application/x-www-form-urlencoded";
+        self.form_body_with(uri, ct, form.as_bytes().to_vec(), Auth::None, extra)
+            .await
+    }
+
     async fn form_body(
         &self,
         uri: &str,
@@ -211,10 +219,25 @@ impl Client {
         body: Vec<u8>,
         auth: Auth<'_>,
     ) -> Resp {
+        self.form_body_with(uri, content_type, body, auth, &[])
+            .await
+    }
+
+    async fn form_body_with(
+        &self,
+        uri: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        auth: Auth<'_>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
         let mut req = Request::builder()
             .method(Method::POST)
             .uri(uri)
             .header(header::CONTENT_TYPE, content_type);
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
         match auth {
             Auth::None => {}
             Auth::Bearer(t) => req = req.header(header::AUTHORIZATION, format!("Bearer {t}")),

@@ -13,6 +13,10 @@ mod plan_form;
 mod public;
 mod requests;
 
+pub(crate) use dashboard::qr_svg;
+pub(crate) use public::same_site;
+pub(crate) use requests::refused as requests_refused;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
 use wangge_domain::Permission;
+use wangge_domain::campaign::RequestKind;
 use wangge_services::identity::Caller;
 use wangge_services::{FieldError, ServiceError};
 use wangge_store::StoreError;
@@ -22,6 +23,7 @@ use super::{manages, request_kind_name};
 use crate::AppState;
 use crate::access::Audited;
 use crate::i18n::Texts;
+use crate::pages::entrustments::EntrustOffer;
 use crate::pages::work_orders::when;
 use crate::pages::{FormErrors, Page, Shell, local_path, page_error, render};
 
@@ -56,6 +58,11 @@ pub struct RequestRow {
     pub door_options: Vec<(i64, String)>,
     /// Where the handle form returns to.
     pub back: String,
+    /// "Please act for me": the resident asks for an entrustment.
+    pub act_for_me: bool,
+    /// The form that takes it on as an entrustment (an open act-for-me request matched to a
+    /// door, for someone who may record one).
+    pub entrust: Option<EntrustOffer>,
 }
 
 /// A place label with its word ("3" → "3号楼"); a label that says what it is stays as written.
@@ -105,6 +112,8 @@ pub fn request_rows(t: Texts, list: Vec<CampaignRequest>) -> Vec<RequestRow> {
                 can_handle: false,
                 door_options: Vec::new(),
                 back: String::new(),
+                act_for_me: r.kind == RequestKind::ActForMe,
+                entrust: None,
             }
         })
         .collect()
@@ -185,6 +194,9 @@ async fn view(
         if r.item_id.is_none() && r.open {
             r.door_options.clone_from(&doors);
         }
+        if r.open && r.act_for_me && r.item_id.is_some() && r.can_handle {
+            r.entrust = Some(EntrustOffer::new(t, s.registry.clock.today()));
+        }
         if let Some((id, phone)) = &revealed
             && *id == r.id
         {
@@ -261,7 +273,13 @@ async fn handle(
     }
 }
 
-async fn refused(s: &AppState, page: Page, campaign_id: i64, e: ServiceError) -> Response {
+/// The requests page again with why a form on it was refused (a 404 stays a 404).
+pub(crate) async fn refused(
+    s: &AppState,
+    page: Page,
+    campaign_id: i64,
+    e: ServiceError,
+) -> Response {
     let status = match &e {
         ServiceError::NotFound => return page_error(page.shell, e),
         ServiceError::Conflict { .. } => StatusCode::CONFLICT,
