@@ -270,6 +270,24 @@ impl Registry {
         Ok(rec)
     }
 
+    /// Photos may be taken for an entrustment only while it is in force and the resident allowed
+    /// them (NotFound outside the scope, like a missing one).
+    pub async fn may_photograph(&self, scope: &Scope, id: i64) -> Result<()> {
+        let rec = self.store.entrustment(scope, id).await?;
+        if rec
+            .entrustment
+            .permits(EntrustedAct::TakePhotos, OffsetDateTime::now_utc())
+        {
+            Ok(())
+        } else {
+            Err(ServiceError::conflict(
+                "entrustment.no_photos",
+                "居民未允许拍照，或委托不在有效期内",
+                "The resident has not allowed photos, or the entrustment is not in force",
+            ))
+        }
+    }
+
     /// A staff step on an entrustment: cancel (decline or withdraw before confirmation).
     pub async fn entrustment_staff_step(
         &self,

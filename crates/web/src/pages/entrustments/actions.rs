@@ -11,8 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
-use time::OffsetDateTime;
-use wangge_domain::entrustment::{EntrustedAct, EntrustmentStep};
+use wangge_domain::entrustment::EntrustmentStep;
 use wangge_services::{FieldError, ServiceError};
 use wangge_store::attachments::AttachmentParent;
 
@@ -172,16 +171,7 @@ pub(super) async fn photos(
         Err(e) => return page_error(page.shell, e),
     };
     let stored = async {
-        if !rec
-            .entrustment
-            .permits(EntrustedAct::TakePhotos, OffsetDateTime::now_utc())
-        {
-            return Err(ServiceError::conflict(
-                "entrustment.no_photos",
-                "居民未允许拍照，或委托不在有效期内",
-                "The resident has not allowed photos, or the entrustment is not in force",
-            ));
-        }
+        s.registry.may_photograph(&scope, id).await?;
         let form = PageForm::read(&s, req).await?;
         let attachments = s.attachments.as_ref().ok_or_else(unavailable)?;
         if form.photos.is_empty() {
