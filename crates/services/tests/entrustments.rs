@@ -548,7 +548,7 @@ async fn a_revoked_entrustment_lends_nothing_and_overdue_keys_raise_one_work_ord
             w.r.create_entrustment(&s, by(&w.worker), entrust(&w, 3))
                 .await
                 .unwrap();
-        confirmed(&w, &s, f.id).await;
+        let (flink, fsession) = confirmed(&w, &s, f.id).await;
         w.r.record_key_event(
             &s,
             by(&w.worker),
@@ -623,6 +623,10 @@ async fn a_revoked_entrustment_lends_nothing_and_overdue_keys_raise_one_work_ord
         );
         let rec = w.r.store.entrustment(&s, f.id).await.unwrap();
         assert_eq!(rec.entrustment.state, EntrustmentState::Expired, "[{b}]");
+        assert!(
+            w.r.resident_view(&flink, &fsession).await.is_err(),
+            "[{b}] the link ends with expiry"
+        );
         let (_, ev) =
             w.r.record_key_event(
                 &s,

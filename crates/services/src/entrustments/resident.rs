@@ -89,6 +89,19 @@ pub fn access_phrase(action: &str, object_type: Option<&str>) -> (&'static str, 
     }
 }
 
+/// Revoked, expired and cancelled entrustments have no resident's page any more.
+fn ended(e: &EntrustmentRecord) -> Result<()> {
+    use wangge_domain::entrustment::EntrustmentState as S;
+    match e.entrustment.state {
+        S::Revoked | S::Expired | S::Cancelled => Err(ServiceError::conflict(
+            "entrustment.ended",
+            "委托已撤销、过期或取消，居民查看链接已失效",
+            "The entrustment was revoked, expired or cancelled: the resident's page has ended",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn secret() -> String {
     use base64::Engine;
     let mut bytes = [0u8; 16];
@@ -97,8 +110,11 @@ fn secret() -> String {
 }
 
 impl Registry {
-    /// A new link for the resident (any earlier link stops working).
+    /// A new link for the resident (any earlier link stops working); none once the entrustment
+    /// was revoked, expired or cancelled.
     pub async fn resident_link(&self, scope: &Scope, id: i64) -> Result<String> {
+        let e = self.store.entrustment(scope, id).await?;
+        ended(&e)?;
         let link = secret();
         self.store.set_resident_link(scope, id, &link).await?;
         Ok(link)
@@ -108,6 +124,7 @@ impl Registry {
     /// channel; a conflict once the day's codes are used.
     pub async fn resident_code(&self, scope: &Scope, id: i64) -> Result<String> {
         let e = self.store.entrustment(scope, id).await?;
+        ended(&e)?;
         if !e.has_link {
             return Err(ServiceError::conflict(
                 "entrustment.no_link",

@@ -11,6 +11,10 @@ use super::{EntrustmentRecord, KeyEventRecord};
 use crate::crypto::Field;
 use crate::{Store, StoreError, now, params};
 
+/// A resident's link works while the entrustment is pending, in force or completed; revoking,
+/// expiry and cancelling end it (and any view on it).
+const LIVE: &str = "state NOT IN ('revoked', 'expired', 'cancelled')";
+
 /// Wrong codes allowed per code before it is void.
 pub const CODE_TRIES: i64 = 5;
 
@@ -76,7 +80,7 @@ impl Store {
         let id = self
             .db
             .query_opt(
-                "SELECT id FROM entrustments WHERE link_hash = ?",
+                &format!("SELECT id FROM entrustments WHERE link_hash = ? AND {LIVE}"),
                 &params![self.access_hash(link)],
                 |r| r.int(0),
             )
@@ -142,7 +146,7 @@ impl Store {
             .query_opt(
                 &format!(
                     "SELECT id, code_hash, code_expires_at, code_attempts FROM entrustments \
-                     WHERE link_hash = ?{lock}"
+                     WHERE link_hash = ? AND {LIVE}{lock}"
                 ),
                 &params![self.access_hash(link)],
                 |r| Ok((r.int(0)?, r.opt_blob(1)?, r.opt_timestamp(2)?, r.int(3)?)),
@@ -184,8 +188,10 @@ impl Store {
         let id = self
             .db
             .query_opt(
-                "SELECT id FROM entrustments WHERE link_hash = ? AND view_hash = ? \
-                 AND view_expires_at > ?",
+                &format!(
+                    "SELECT id FROM entrustments WHERE link_hash = ? AND view_hash = ? \
+                     AND view_expires_at > ? AND {LIVE}"
+                ),
                 &params![self.access_hash(link), self.access_hash(session), at],
                 |r| r.int(0),
             )

@@ -163,9 +163,16 @@ async fn the_residents_page_opens_with_its_code_only() {
         let still = get(link.clone()).await;
         assert!(still.text.contains("生效中"), "[{b}] nothing changed");
         let r = step("step=revoke&confirm=yes").await;
-        assert!(r.status.is_redirection(), "[{b}] {}", r.status);
-        let done = get(format!("{link}?done=revoke")).await;
-        assert!(done.text.contains("已撤销"), "[{b}]");
+        assert_eq!(r.status, 200, "[{b}]");
+        assert!(
+            r.text.contains("已撤销") && r.text.contains("失效"),
+            "[{b}]"
+        );
+        let dead = get(link.clone()).await;
+        assert_eq!(
+            dead.status, 404,
+            "[{b}] the link stops working once revoked"
+        );
         let events = audit(&w.store, Some("entrustment.revoke")).await;
         assert!(
             events

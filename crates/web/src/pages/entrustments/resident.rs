@@ -455,6 +455,14 @@ async fn step(
             t.t("resident.revoke_tick").to_owned(),
         ),
         Some(st) => match s.registry.resident_step(&link, &session, st).await {
+            // Revoking ends the link: there is no page to go back to, so say so here.
+            Ok(_) if st == EntrustmentStep::Revoke => {
+                return message_page(
+                    page.shell,
+                    StatusCode::OK,
+                    t.t("resident.done_revoke").to_owned(),
+                );
+            }
             Ok(_) => {
                 let to = format!("/r/{link}?done={}", st.as_str());
                 return Redirect::to(&to).into_response();
