@@ -24,7 +24,7 @@ use wangge_store::page::PageRequest;
 use wangge_store::work_orders::WorkOrderFilter;
 
 use super::key_events::{KeyForm, key_forms};
-use super::{may_contact, period_text, state_name};
+use super::{channel_name, list_sep, may_contact, period_text, staff_line, state_name};
 use crate::AppState;
 use crate::access::Audited;
 use crate::i18n::Texts;
@@ -277,22 +277,11 @@ pub(super) async fn view(
         .acts()
         .map(|a| if t.is_zh() { a.name_zh() } else { a.name_en() })
         .collect();
-    let sep = if t.is_zh() { "、" } else { ", " };
     let out = DetailPage {
         period: period_text(t, &rec),
-        acts: acts.join(sep),
-        channel: (if t.is_zh() {
-            e.terms.channel.name_zh()
-        } else {
-            e.terms.channel.name_en()
-        })
-        .to_owned(),
-        staff: rec
-            .staff
-            .iter()
-            .map(|(_, n)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(sep),
+        acts: acts.join(list_sep(t)),
+        channel: channel_name(t, &rec).to_owned(),
+        staff: staff_line(t, &rec),
         state: state_name(t, e.state).to_owned(),
         state_code: e.state.as_str().to_owned(),
         created: t.tf(

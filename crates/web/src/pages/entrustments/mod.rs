@@ -70,6 +70,25 @@ pub fn state_name(t: Texts, s: EntrustmentState) -> &'static str {
     if t.is_zh() { s.name_zh() } else { s.name_en() }
 }
 
+/// A list in running text: 、 between items in Chinese, a comma in English.
+pub fn list_sep(t: Texts) -> &'static str {
+    if t.is_zh() { "、" } else { ", " }
+}
+
+/// The staff the resident named, as one line (the staff page and the resident's page).
+pub fn staff_line(t: Texts, r: &EntrustmentRecord) -> String {
+    r.staff
+        .iter()
+        .map(|(_, n)| n.as_str())
+        .collect::<Vec<_>>()
+        .join(list_sep(t))
+}
+
+pub fn channel_name(t: Texts, r: &EntrustmentRecord) -> &'static str {
+    let c = r.entrustment.terms.channel;
+    if t.is_zh() { c.name_zh() } else { c.name_en() }
+}
+
 /// The period as the resident picked it: first day – last day (the period ends at the midnight
 /// after the last day).
 pub fn period_text(t: Texts, r: &EntrustmentRecord) -> String {

@@ -28,7 +28,7 @@ use wangge_store::attachments::AttachmentParent;
 use wangge_store::entrustments::ResidentView;
 
 use super::detail::{EventRow, Names, event_rows, holder_text, kind_name, replay};
-use super::{period_text, state_name};
+use super::{channel_name, period_text, staff_line, state_name};
 use crate::AppState;
 use crate::access::client_addr_of;
 use crate::api::attachments::serve_file;
@@ -257,7 +257,6 @@ async fn view_page(
     let complete_later =
         e.state == EntrustmentState::Active && !steps.contains(&EntrustmentStep::Complete);
     let accesses = access_rows(t, &view);
-    let sep = if t.is_zh() { "、" } else { ", " };
     let out = ViewPage {
         link: link.clone(),
         resident: rec.resident_name.clone(),
@@ -275,18 +274,8 @@ async fn view_page(
             .acts()
             .map(|a| t.t(&format!("resident.act_{}", a.as_str())).to_owned())
             .collect(),
-        channel: (if t.is_zh() {
-            e.terms.channel.name_zh()
-        } else {
-            e.terms.channel.name_en()
-        })
-        .to_owned(),
-        staff: rec
-            .staff
-            .iter()
-            .map(|(_, n)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(sep),
+        channel: channel_name(t, rec).to_owned(),
+        staff: staff_line(t, rec),
         state: state_name(t, e.state).to_owned(),
         state_code: e.state.as_str().to_owned(),
         holder: holder_text(t, &names, &custody),
